@@ -1,0 +1,49 @@
+# qinling-jobs: the two commands are `make run` and `make test`; the rest are their parts.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CLUSTER_DIR := .cluster
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+
+.PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+deps: $(NODE_MODULES_STAMP) ## install npm dependencies from the lockfile
+
+build: deps ## compile TypeScript into dist/
+	npx tsc -p tsconfig.json
+
+lint: deps ## eslint and prettier
+	npx eslint . && npx prettier --check .
+
+unit: build ## unit tests (pure logic, no cluster)
+	npx mocha --config .mocharc.unit.json
+
+tools: ## build (or reuse from cache) etcd, kube-apiserver, kube-controller-manager, kubectl, helm
+	@bash e2e/cluster/build-tools.sh >/dev/null
+
+cluster-up: build tools ## start the local control plane and the process kubelet (idempotent)
+	node dist/e2e/cluster/main.js up --dir $(CLUSTER_DIR) --tools-dir "$$(bash e2e/cluster/build-tools.sh 2>/dev/null)"
+
+cluster-down: ## stop the local control plane; leaves no process or port behind
+	@if [ -f dist/e2e/cluster/main.js ]; then node dist/e2e/cluster/main.js down --dir $(CLUSTER_DIR); fi
+
+cluster-status: ## is the local control plane running and healthy?
+	node dist/e2e/cluster/main.js status --dir $(CLUSTER_DIR)
+
+run: cluster-up ## run the product on the local control plane (or on $$KUBECONFIG's cluster)
+
+journeys: build ## journeys against the running local control plane
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.journeys.json
+
+test: lint unit ## unit tests, then the journeys on a fresh local control plane, torn down even on failure
+	@$(MAKE) --no-print-directory cluster-up
+	@status=0; $(MAKE) --no-print-directory journeys || status=$$?; \
+	  $(MAKE) --no-print-directory cluster-down; exit $$status
+
+clean: cluster-down ## remove build outputs and cluster state (not the binary cache)
+	rm -rf dist $(CLUSTER_DIR)

@@ -1,0 +1,139 @@
+// What every journey needs: the local cluster's clients, a namespace of its own, a loopback
+// HTTP server that records calls, the real kubectl and helm, and polling with a clear failure.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+export const clusterDir = resolve(repoRoot, '.cluster');
+const kubeconfigPath = process.env.KUBECONFIG ?? `${clusterDir}/kubeconfig`;
+
+export function clients() {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    batch: kc.makeApiClient(BatchV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+  };
+}
+
+/** Creates a namespace for one journey; returns it and a cleanup that deletes it. */
+export async function testNamespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+  const { core } = clients();
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name, labels: { 'qinling-jobs.io/test': 'journey' } } } });
+  await eventually(`serviceaccount ${name}/default`, 30_000, async () => {
+    await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+    return true;
+  });
+  return {
+    name,
+    remove: async () => {
+      await core.deleteNamespace({ name }).catch(() => undefined);
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until check returns a value other than undefined/false; throws with the last error. */
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  intervalMs = 500,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = 'condition not met';
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}: ${String(last)}`);
+}
+
+export interface RecordedCall {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: Date;
+}
+
+/** An HTTP server on loopback that records every call and answers with `status`. */
+export async function recorder(status = 200) {
+  const calls: RecordedCall[] = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      calls.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        at: new Date(),
+      });
+      res.statusCode = status;
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const addr = srv.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no address');
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    calls,
+    close: () => new Promise<void>((r) => srv.close(() => r())),
+  };
+}
+
+const run = promisify(execFile);
+
+export async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run(`${clusterDir}/bin/kubectl`, ['--kubeconfig', kubeconfigPath, ...args]);
+  return stdout;
+}
+
+export async function helm(...args: string[]): Promise<string> {
+  const { stdout } = await run(`${clusterDir}/bin/helm`, ['--kubeconfig', kubeconfigPath, ...args], {
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: `${clusterDir}/helm/cache`,
+      HELM_CONFIG_HOME: `${clusterDir}/helm/config`,
+      HELM_DATA_HOME: `${clusterDir}/helm/data`,
+    },
+  });
+  return stdout;
+}
+
+export const TESTBIN = 'registry.local/qinling-jobs-testbin:dev';
+export const BUSYBOX = 'busybox:1.36';
+
+/** Restricted-profile security context, so journeys run under the same rules as the product. */
+export const restricted = {
+  pod: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+  container: {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  },
+};
