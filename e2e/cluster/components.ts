@@ -123,7 +123,12 @@ export function controllerManager(l: ClusterLayout): ComponentSpec {
   };
 }
 
-export function kubelet(l: ClusterLayout, repoRoot: string, nodeName: string): ComponentSpec {
+export function kubelet(
+  l: ClusterLayout,
+  repoRoot: string,
+  nodeName: string,
+  podLink: string,
+): ComponentSpec {
   return {
     name: 'kubelet',
     command: process.execPath,
@@ -135,6 +140,7 @@ export function kubelet(l: ClusterLayout, repoRoot: string, nodeName: string): C
       `--state-dir=${l.root}/kubelet`,
       `--log-dir=${l.logDir}/pods`,
       `--repo-root=${repoRoot}`,
+      `--pod-link=${podLink}`,
     ],
     logFile: `${l.logDir}/kubelet.log`,
   };

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as c from './components.js';
+import { ensurePodNetwork, removePodNetwork } from './podnet.js';
 import { freePort, isAlive, portIsFree, startDetached, stopGroup, waitFor } from './process.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -121,6 +122,7 @@ async function up(l: c.ClusterLayout, toolsDir: string): Promise<void> {
   if (previous) await down(l);
   rmSync(l.dataDir, { recursive: true, force: true });
   rmSync(l.pkiDir, { recursive: true, force: true });
+  rmSync(l.logDir, { recursive: true, force: true });
   for (const d of [l.root, l.binDir, l.dataDir, l.pkiDir, l.logDir]) mkdirSync(d, { recursive: true });
   linkTools(l, toolsDir);
 
@@ -173,7 +175,8 @@ async function up(l: c.ClusterLayout, toolsDir: string): Promise<void> {
     });
   });
 
-  const kubelet = c.kubelet(l, repoRoot, NODE_NAME);
+  const podLink = await step('pod network', undefined, () => ensurePodNetwork() ?? 'loopback');
+  const kubelet = c.kubelet(l, repoRoot, NODE_NAME, podLink);
   await step('start process kubelet', kubelet.logFile, async () => {
     if (!existsSync(kubelet.args[1] ?? '')) throw new Error('dist/ is missing; run `npm run build` first');
     start(kubelet);
@@ -200,6 +203,7 @@ async function down(l: c.ClusterLayout): Promise<void> {
     }
   }
   await stopLeftoverPods(l);
+  removePodNetwork();
   for (const port of [s.ports.etcdClient, s.ports.etcdPeer, s.ports.apiserver]) {
     if (!(await portIsFree(port))) throw new Error(`port ${port} is still in use after cluster-down`);
   }

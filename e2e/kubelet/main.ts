@@ -14,7 +14,7 @@ import {
 import { pino } from 'pino';
 import type { EnvSources } from './env.js';
 import { NodeAgent } from './node.js';
-import { IpPool, PidFile } from './resources.js';
+import { IpPool, PidFile, PodNetwork } from './resources.js';
 import { PodWorker, type KubeletContext } from './worker.js';
 
 const { values: opt } = parseArgs({
@@ -24,6 +24,7 @@ const { values: opt } = parseArgs({
     'state-dir': { type: 'string' },
     'log-dir': { type: 'string' },
     'repo-root': { type: 'string' },
+    'pod-link': { type: 'string', default: 'loopback' },
   },
 });
 for (const k of ['kubeconfig', 'state-dir', 'log-dir', 'repo-root'] as const) {
@@ -58,10 +59,12 @@ const sources: EnvSources = {
     core.readNamespacedConfigMap({ name, namespace }).then((c) => c.data ?? {}, notFound),
 };
 
+const net = new PodNetwork(opt['pod-link']);
 const ctx: KubeletContext = {
   core,
   sources,
-  ips: new IpPool(),
+  ips: new IpPool(net.prefix),
+  net,
   pids: new PidFile(`${stateDir}/pids`),
   log,
   repoRoot: opt['repo-root'] ?? '',

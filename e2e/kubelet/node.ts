@@ -5,6 +5,7 @@ import {
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
+  V1MicroTime,
   type V1Node,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -96,7 +97,12 @@ export class NodeAgent {
 
   private async renewLease(now: Date): Promise<void> {
     const namespace = 'kube-node-lease';
-    const spec = { holderIdentity: this.name, leaseDurationSeconds: LEASE_SECONDS, renewTime: now };
+    // MicroTime: the apiserver wants six fractional digits, which a plain Date does not serialize to.
+    const spec = {
+      holderIdentity: this.name,
+      leaseDurationSeconds: LEASE_SECONDS,
+      renewTime: new V1MicroTime(now),
+    };
     try {
       const lease = await this.coordination.readNamespacedLease({ name: this.name, namespace });
       lease.spec = { ...lease.spec, ...spec };

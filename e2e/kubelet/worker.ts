@@ -10,7 +10,7 @@ import { kubeconfigYaml } from '../cluster/components.js';
 import { ConfigError, containerEnv, type EnvSources } from './env.js';
 import { expand } from './expand.js';
 import { containerArgv, localImage } from './images.js';
-import type { IpPool, PidFile } from './resources.js';
+import type { IpPool, PidFile, PodNetwork } from './resources.js';
 import * as st from './status.js';
 
 const smp = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
@@ -21,6 +21,7 @@ export interface KubeletContext {
   core: CoreV1Api;
   sources: EnvSources;
   ips: IpPool;
+  net: PodNetwork;
   pids: PidFile;
   log: Logger;
   repoRoot: string;
@@ -92,6 +93,7 @@ export class PodWorker {
     if (!spec) return;
     const restartPolicy = (spec.restartPolicy ?? 'Always') as st.RestartPolicy;
     const podIP = this.ctx.ips.allocate(this.uid);
+    await this.ctx.net.add(podIP);
     this.record ??= {
       podIP,
       startTime: new Date(),
@@ -360,7 +362,8 @@ export class PodWorker {
   }
 
   private cleanup(): void {
-    this.ctx.ips.release(this.uid);
+    const ip = this.ctx.ips.release(this.uid);
+    if (ip) void this.ctx.net.remove(ip);
     rmSync(`${this.ctx.stateDir}/pods/${this.uid}`, { recursive: true, force: true });
   }
 }
