@@ -1,0 +1,192 @@
+// The objects a QinlingJob owns, built by pure functions: the CronJob (one per job, name derived
+// from the job's), and the Jobs the operator starts itself at exact times.
+import { createHash } from 'node:crypto';
+import type { V1CronJob, V1EnvVar, V1Job, V1JobTemplateSpec } from '@kubernetes/client-node';
+import type { PlannerConfig } from './config.js';
+import {
+  ANNOTATION_SCHEDULED,
+  API_VERSION,
+  KIND,
+  LABEL_FUNCTION_ID,
+  LABEL_JOB_UID,
+  LABEL_MANAGED_BY,
+  MANAGER,
+  type QinlingJob,
+} from './types.js';
+
+/** The CronJob controller appends 11 characters to a CronJob's name for its Jobs. */
+export const MAX_CRONJOB_NAME = 52;
+
+export function cronJobName(jobName: string): string {
+  if (jobName.length <= MAX_CRONJOB_NAME) return jobName;
+  const hash = createHash('sha256').update(jobName).digest('hex').slice(0, 8);
+  return `${jobName.slice(0, MAX_CRONJOB_NAME - 9).replace(/[-.]+$/, '')}-${hash}`;
+}
+
+/** A Job the operator starts itself: the CronJob's name and the scheduled Unix second. */
+export function runJobName(cronJob: string, scheduled: Date): string {
+  return `${cronJob}-${Math.floor(scheduled.getTime() / 1000)}`;
+}
+
+/** Kubernetes expands `$(VAR)` in env values; `$$` keeps the input byte for byte. */
+export function escapeEnv(value: string): string {
+  return value.replaceAll('$', '$$$$');
+}
+
+function labels(job: QinlingJob): Record<string, string> {
+  const l: Record<string, string> = { [LABEL_JOB_UID]: job.metadata.uid, [LABEL_MANAGED_BY]: MANAGER };
+  const fid = job.spec.functionId;
+  if (fid && /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(fid)) l[LABEL_FUNCTION_ID] = fid;
+  return l;
+}
+
+function invokerEnv(job: QinlingJob, cfg: PlannerConfig): V1EnvVar[] {
+  const s = job.spec;
+  const env: V1EnvVar[] = [
+    { name: 'QJ_RUNTIME_MODE', value: cfg.runtimeMode },
+    { name: 'QJ_RUNTIME_URL', value: escapeEnv(cfg.runtimeUrl) },
+    { name: 'QJ_JOB_ID', value: job.metadata.uid },
+    { name: 'QJ_FUNCTION_ID', value: escapeEnv(s.functionId ?? '') },
+    { name: 'QJ_FUNCTION_VERSION', value: String(s.functionVersion ?? 0) },
+    { name: 'QJ_FUNCTION_ALIAS', value: escapeEnv(s.functionAlias ?? '') },
+    { name: 'QJ_FUNCTION_INPUT', value: escapeEnv(s.functionInput ?? '') },
+    { name: 'QJ_TIMEOUT_SECONDS', value: String(cfg.invokeTimeoutSeconds) },
+    {
+      name: 'QJ_SCHEDULED_TIME',
+      valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION_SCHEDULED}']` } },
+    },
+    {
+      name: 'QJ_KUBE_JOB_NAME',
+      valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+    },
+  ];
+  if (cfg.runtimeSecret) {
+    env.push({
+      name: 'QJ_RUNTIME_TOKEN',
+      valueFrom: { secretKeyRef: { name: cfg.runtimeSecret, key: 'token', optional: true } },
+    });
+  }
+  return env;
+}
+
+function jobTemplate(job: QinlingJob, cfg: PlannerConfig): V1JobTemplateSpec {
+  const l = labels(job);
+  return {
+    metadata: { labels: l },
+    spec: {
+      backoffLimit: 0, // Qinling never retried a run; a retry is a second call to the function.
+      activeDeadlineSeconds: cfg.invokeTimeoutSeconds + 60,
+      template: {
+        metadata: { labels: l },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: cfg.invokerServiceAccount,
+          automountServiceAccountToken: false, // the invoker never talks to the apiserver
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'invoke',
+              image: cfg.invokerImage,
+              args: ['invoke'],
+              env: invokerEnv(job, cfg),
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              resources: {
+                requests: { cpu: '10m', memory: '32Mi' },
+                limits: { cpu: '200m', memory: '128Mi' },
+              },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** The schedule a one-shot job's (always suspended) CronJob carries: its own minute. */
+function oneShotSchedule(at: Date): string {
+  return `${at.getUTCMinutes()} ${at.getUTCHours()} ${at.getUTCDate()} ${at.getUTCMonth() + 1} *`;
+}
+
+export interface CronJobParams {
+  suspend: boolean;
+  timeZone: string;
+  /** The one-shot time, for jobs without a pattern. */
+  oneShotAt?: Date;
+}
+
+export function desiredCronJob(job: QinlingJob, cfg: PlannerConfig, p: CronJobParams): V1CronJob {
+  const pattern = job.spec.pattern;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: {
+      name: cronJobName(job.metadata.name),
+      namespace: job.metadata.namespace,
+      labels: labels(job),
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          name: job.metadata.name,
+          uid: job.metadata.uid,
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      schedule: pattern ?? oneShotSchedule(p.oneShotAt ?? new Date(0)),
+      timeZone: pattern ? p.timeZone : 'Etc/UTC',
+      suspend: p.suspend,
+      concurrencyPolicy: 'Allow',
+      startingDeadlineSeconds: cfg.startingDeadlineSeconds,
+      successfulJobsHistoryLimit: cfg.successfulJobsHistoryLimit,
+      failedJobsHistoryLimit: cfg.failedJobsHistoryLimit,
+      jobTemplate: jobTemplate(job, cfg),
+    },
+  };
+}
+
+/** A run the operator starts itself, from the CronJob's template, for an exact time. */
+export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, scheduled: Date): V1Job {
+  const cj = cronJob.metadata?.name ?? cronJobName(job.metadata.name);
+  const tpl = jobTemplate(job, cfg);
+  const at = scheduled.toISOString();
+  const podTemplate = tpl.spec?.template ?? {};
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: runJobName(cj, scheduled),
+      namespace: job.metadata.namespace,
+      labels: tpl.metadata?.labels ?? {},
+      annotations: { [ANNOTATION_SCHEDULED]: at },
+      ownerReferences: [
+        {
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          name: cj,
+          uid: cronJob.metadata?.uid ?? '',
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      ...tpl.spec,
+      template: {
+        ...podTemplate,
+        metadata: { ...podTemplate.metadata, annotations: { [ANNOTATION_SCHEDULED]: at } },
+        spec: podTemplate.spec ?? { containers: [] },
+      },
+    },
+  };
+}

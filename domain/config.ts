@@ -1,0 +1,28 @@
+// What the planner needs to know about the installation; the operator fills it from flags.
+export interface PlannerConfig {
+  /** Image whose entrypoint is `qinling-jobs`; its `invoke` command calls the runtime. */
+  invokerImage: string;
+  runtimeUrl: string;
+  runtimeMode: 'qinling' | 'http';
+  /** Secret (in the job's namespace) with key `token` for the runtime; optional. */
+  runtimeSecret?: string;
+  defaultTimeZone: string;
+  startingDeadlineSeconds: number;
+  successfulJobsHistoryLimit: number;
+  failedJobsHistoryLimit: number;
+  /** Bound on one call to the runtime. */
+  invokeTimeoutSeconds: number;
+  invokerServiceAccount: string;
+}
+
+export const defaultPlannerConfig: PlannerConfig = {
+  invokerImage: 'ghcr.io/qinling-jobs/qinling-jobs:0.1.0',
+  runtimeUrl: 'http://qinling-runtime.qinling-system.svc:7070',
+  runtimeMode: 'qinling',
+  defaultTimeZone: 'Etc/UTC',
+  startingDeadlineSeconds: 20,
+  successfulJobsHistoryLimit: 3,
+  failedJobsHistoryLimit: 3,
+  invokeTimeoutSeconds: 30,
+  invokerServiceAccount: 'default',
+};

@@ -1,0 +1,363 @@
+import { expect } from 'chai';
+import type { V1CronJob } from '@kubernetes/client-node';
+import { defaultPlannerConfig as cfg } from './config.js';
+import { escapeEnv } from './children.js';
+import type { ObservedRun } from './observe.js';
+import { plan, type Observed } from './planner.js';
+import type { QinlingJob, QinlingJobSpec, QinlingJobStatus } from './types.js';
+
+const at = (s: string) => new Date(s);
+const UID = '5b2a7c1e-1111-4222-8333-944455556666';
+
+function job(spec: QinlingJobSpec, status?: QinlingJobStatus, generation = 1): QinlingJob {
+  return {
+    apiVersion: 'qinling.io/v1',
+    kind: 'QinlingJob',
+    metadata: { name: 'nightly', namespace: 'p1', uid: UID, generation },
+    spec: { functionId: 'f-1', ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+function ownedCronJob(
+  suspend: boolean,
+  lastScheduleTime?: string,
+  created = '2026-11-27T11:00:00Z',
+): V1CronJob {
+  return {
+    metadata: {
+      name: 'nightly',
+      uid: 'cj-uid',
+      creationTimestamp: at(created),
+      ownerReferences: [
+        { apiVersion: 'qinling.io/v1', kind: 'QinlingJob', name: 'nightly', uid: UID, controller: true },
+      ],
+    },
+    spec: { schedule: '* * * * *', suspend, jobTemplate: {} },
+    status: lastScheduleTime ? { lastScheduleTime: at(lastScheduleTime) } : {},
+  };
+}
+
+const run = (
+  scheduled: string,
+  result: ObservedRun['result'] = 'Succeeded',
+  message?: string,
+): ObservedRun => ({
+  jobName: `nightly-${at(scheduled).getTime() / 60_000}`,
+  scheduledTime: at(scheduled),
+  result,
+  ...(message ? { message } : {}),
+});
+
+const none: Observed = { runs: [] };
+
+describe('planner: a new recurring job', () => {
+  const p = plan(job({ pattern: '*/5 * * * *' }), none, at('2026-11-27T12:01:10Z'), cfg);
+
+  it('is Running with the next tick as first and next execution', () => {
+    expect(p.status.phase).to.equal('Running');
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:05:00.000Z');
+    expect(p.status.firstExecutionTime).to.equal(p.status.nextExecutionTime);
+    expect(p.status.executions).to.equal(0);
+    expect(p.status.remaining).to.equal(undefined);
+    expect(p.status.cronJobName).to.equal('nightly');
+  });
+
+  it('wants an owned, unsuspended CronJob with a time zone and restricted, no-retry pods', () => {
+    const cj = p.cronJob;
+    expect(cj?.spec?.suspend).to.equal(false);
+    expect(cj?.spec?.schedule).to.equal('*/5 * * * *');
+    expect(cj?.spec?.timeZone).to.equal('Etc/UTC');
+    expect(cj?.spec?.startingDeadlineSeconds).to.equal(cfg.startingDeadlineSeconds);
+    expect(cj?.metadata?.ownerReferences?.[0]).to.include({ kind: 'QinlingJob', uid: UID, controller: true });
+    expect(cj?.metadata?.labels?.['qinling.io/job-uid']).to.equal(UID);
+    const jt = cj?.spec?.jobTemplate.spec;
+    expect(jt?.backoffLimit).to.equal(0);
+    const pod = jt?.template.spec;
+    expect(pod?.restartPolicy).to.equal('Never');
+    expect(pod?.securityContext).to.deep.include({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod?.containers[0]?.securityContext).to.deep.equal({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('needs no requeue before the tick (the CronJob fires it)', () => expect(p.startRun).to.equal(undefined));
+});
+
+describe('planner: function input is passed as data', () => {
+  const input = `{"q": "it's \"quoted\"", "cmd": "$(rm -rf /)", "cost": "$$5"}\nline2 ünï`;
+  const p = plan(job({ pattern: '* * * * *', functionInput: input }), none, at('2026-11-27T12:00:00Z'), cfg);
+  const env = p.cronJob?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env ?? [];
+  it('escapes $ so the kubelet expansion gives the input back byte for byte', () => {
+    expect(env.find((e) => e.name === 'QJ_FUNCTION_INPUT')?.value).to.equal(escapeEnv(input));
+    expect(escapeEnv('a$(b)$$c')).to.equal('a$$(b)$$$$c');
+  });
+});
+
+describe('planner: firstExecutionTime ahead', () => {
+  const spec = { pattern: '* * * * *', firstExecutionTime: '2026-11-27T12:30:00Z' };
+  it('holds the CronJob suspended until the tick before the first run is past the deadline', () => {
+    const p = plan(job(spec), { runs: [], cronJob: ownedCronJob(true) }, at('2026-11-27T12:10:00Z'), cfg);
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:30:00.000Z');
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+    // tick before the first run: 12:29:00; + startingDeadlineSeconds (20 s) + 1 s
+    expect(p.requeueAfterMs).to.equal((19 * 60 + 21) * 1000);
+  });
+  it('lets the CronJob run once that tick cannot fire any more', () => {
+    const p = plan(
+      job(spec, { nextExecutionTime: '2026-11-27T12:30:00.000Z' }),
+      { runs: [], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:29:21Z'),
+      cfg,
+    );
+    expect(p.cronJob?.spec?.suspend).to.equal(false);
+  });
+});
+
+describe('planner: count', () => {
+  const spec = { pattern: '* * * * *', count: 2 };
+  const s0 = plan(
+    job(spec),
+    { runs: [], cronJob: ownedCronJob(false) },
+    at('2026-11-27T12:00:10Z'),
+    cfg,
+  ).status;
+  it('starts with remaining = count and the CronJob firing', () => {
+    expect(s0.remaining).to.equal(2);
+    expect(s0.nextRunByOperator).to.equal(false);
+  });
+  const after1 = plan(
+    job(spec, s0),
+    { runs: [run('2026-11-27T12:01:00Z', 'Running')], cronJob: ownedCronJob(false, '2026-11-27T12:01:00Z') },
+    at('2026-11-27T12:01:01Z'),
+    cfg,
+  );
+  it('after the first run: one left, started by the operator, CronJob suspended', () => {
+    expect(after1.status.executions).to.equal(1);
+    expect(after1.status.remaining).to.equal(1);
+    expect(after1.status.nextExecutionTime).to.equal('2026-11-27T12:02:00.000Z');
+    expect(after1.status.nextRunByOperator).to.equal(true);
+    expect(after1.cronJob?.spec?.suspend).to.equal(true);
+    expect(after1.startRun).to.equal(undefined);
+    expect(after1.requeueAfterMs).to.equal(59_000);
+  });
+  const due = plan(
+    job(spec, after1.status),
+    { runs: [run('2026-11-27T12:01:00Z')], cronJob: ownedCronJob(true, '2026-11-27T12:01:00Z') },
+    at('2026-11-27T12:02:00Z'),
+    cfg,
+  );
+  it('at the time, the operator starts the last run as a Job named after the second', () => {
+    expect(due.startRun?.metadata?.name).to.equal(`nightly-${at('2026-11-27T12:02:00Z').getTime() / 1000}`);
+    expect(due.startRun?.metadata?.annotations?.['qinling.io/scheduled-time']).to.equal(
+      '2026-11-27T12:02:00.000Z',
+    );
+    expect(due.startRun?.metadata?.ownerReferences?.[0]).to.include({ kind: 'CronJob', uid: 'cj-uid' });
+    expect(due.status.executions).to.equal(1);
+  });
+  const done = plan(
+    job(spec, due.status),
+    {
+      runs: [run('2026-11-27T12:01:00Z'), run('2026-11-27T12:02:00Z', 'Running')],
+      cronJob: ownedCronJob(true, '2026-11-27T12:01:00Z'),
+    },
+    at('2026-11-27T12:02:01Z'),
+    cfg,
+  );
+  it('after the last run: Done, remaining 0, suspended, nothing more to start', () => {
+    expect(done.status.phase).to.equal('Done');
+    expect(done.status.remaining).to.equal(0);
+    expect(done.status.executions).to.equal(2);
+    expect(done.status.nextExecutionTime).to.equal(undefined);
+    expect(done.cronJob?.spec?.suspend).to.equal(true);
+    expect(done.startRun).to.equal(undefined);
+  });
+  it('counts a scheduled time once however often it is seen, and keeps the count when history is deleted', () => {
+    const again = plan(
+      job(spec, done.status),
+      { runs: [run('2026-11-27T12:02:00Z')], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:05:00Z'),
+      cfg,
+    );
+    expect(again.status.executions).to.equal(2);
+    const gone = plan(
+      job(spec, done.status),
+      { runs: [], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:05:00Z'),
+      cfg,
+    );
+    expect(gone.status.executions).to.equal(2);
+    expect(gone.status.phase).to.equal('Done');
+  });
+});
+
+describe('planner: one-shot', () => {
+  const spec = { firstExecutionTime: '2026-11-27T12:10:37Z' };
+  it('waits with a suspended CronJob, then starts exactly one run at that second, then is Done', () => {
+    const wait = plan(job(spec), { runs: [], cronJob: ownedCronJob(true) }, at('2026-11-27T12:08:00Z'), cfg);
+    expect(wait.status.nextExecutionTime).to.equal('2026-11-27T12:10:37.000Z');
+    expect(wait.status.remaining).to.equal(1);
+    expect(wait.cronJob?.spec?.suspend).to.equal(true);
+    expect(wait.cronJob?.spec?.schedule).to.equal('10 12 27 11 *');
+    expect(wait.requeueAfterMs).to.equal(157_000);
+    const due = plan(
+      job(spec, wait.status),
+      { runs: [], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:10:37.100Z'),
+      cfg,
+    );
+    expect(due.startRun?.metadata?.name).to.equal(`nightly-${at(spec.firstExecutionTime).getTime() / 1000}`);
+    const done = plan(
+      job(spec, due.status),
+      { runs: [run(spec.firstExecutionTime, 'Running')], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:10:38Z'),
+      cfg,
+    );
+    expect(done.status.phase).to.equal('Done');
+    expect(done.startRun).to.equal(undefined);
+  });
+  it('refuses a count above 1 without a pattern', () => {
+    const p = plan(job({ ...spec, count: 3 }), none, at('2026-11-27T12:08:00Z'), cfg);
+    expect(p.status.phase).to.equal('Failed');
+    expect(p.status.conditions?.find((c) => c.type === 'Valid')?.message).to.equal(
+      'pattern must be provided if count is greater than 1.',
+    );
+  });
+});
+
+describe('planner: pause, resume, override, cancel', () => {
+  const running = plan(job({ pattern: '*/10 * * * *' }), none, at('2026-11-27T12:01:00Z'), cfg).status;
+  it('pause: Paused and suspended, no run', () => {
+    const p = plan(
+      job({ pattern: '*/10 * * * *', suspend: true }, running),
+      { runs: [], cronJob: ownedCronJob(false) },
+      at('2026-11-27T12:02:00Z'),
+      cfg,
+    );
+    expect(p.status.phase).to.equal('Paused');
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+  });
+  it('resume: next execution recomputed from now', () => {
+    const paused = { ...running, phase: 'Paused' as const };
+    const p = plan(
+      job({ pattern: '*/10 * * * *' }, paused),
+      { runs: [], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:47:00Z'),
+      cfg,
+    );
+    expect(p.status.phase).to.equal('Running');
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:50:00.000Z');
+  });
+  it('override: the next run at the given time by the operator, later runs on the pattern', () => {
+    const spec = { pattern: '*/10 * * * *', nextExecutionTime: '2026-11-27T12:04:30Z' };
+    const p = plan(
+      job(spec, running),
+      { runs: [], cronJob: ownedCronJob(false) },
+      at('2026-11-27T12:02:00Z'),
+      cfg,
+    );
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:04:30.000Z');
+    expect(p.status.nextRunByOperator).to.equal(true);
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+    const after = plan(
+      job(spec, p.status),
+      { runs: [run('2026-11-27T12:04:30Z', 'Running')], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:04:31Z'),
+      cfg,
+    );
+    expect(after.status.nextExecutionTime).to.equal('2026-11-27T12:10:00.000Z');
+    expect(after.status.nextRunByOperator).to.equal(false);
+    // the override is applied once: it does not come back on the next pass
+    const later = plan(
+      job(spec, after.status),
+      { runs: [run('2026-11-27T12:04:30Z')], cronJob: ownedCronJob(true) },
+      at('2026-11-27T12:05:00Z'),
+      cfg,
+    );
+    expect(later.status.nextExecutionTime).to.equal('2026-11-27T12:10:00.000Z');
+    expect(later.cronJob?.spec?.suspend).to.equal(false);
+  });
+  it('cancel: Cancelled, suspended, no next time, still there', () => {
+    const p = plan(
+      job({ pattern: '*/10 * * * *', cancelled: true }, running),
+      { runs: [], cronJob: ownedCronJob(false) },
+      at('2026-11-27T12:02:00Z'),
+      cfg,
+    );
+    expect(p.status.phase).to.equal('Cancelled');
+    expect(p.status.nextExecutionTime).to.equal(undefined);
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+  });
+});
+
+describe('planner: failures and conflicts', () => {
+  it('an invalid pattern: Failed, Valid=False, an event, no CronJob', () => {
+    const p = plan(job({ pattern: '0 0 30 2 *' }), none, at('2026-11-27T12:00:00Z'), cfg);
+    expect(p.status.phase).to.equal('Failed');
+    const valid = p.status.conditions?.find((c) => c.type === 'Valid');
+    expect(valid).to.include({ status: 'False', reason: 'InvalidSpec' });
+    expect(valid?.message).to.contain('The specified pattern is not valid: 0 0 30 2 *');
+    expect(p.events.map((e) => e.reason)).to.deep.equal(['InvalidSpec']);
+    expect(p.cronJob).to.equal(undefined);
+    const again = plan(job({ pattern: '0 0 30 2 *' }, p.status), none, at('2026-11-27T12:01:00Z'), cfg);
+    expect(again.events).to.deep.equal([]); // said once, not on every pass
+  });
+  it('an invalid spec suspends a CronJob it made earlier', () => {
+    const p = plan(
+      job({ pattern: '@every 1m' }),
+      { runs: [], cronJob: ownedCronJob(false) },
+      at('2026-11-27T12:00:00Z'),
+      cfg,
+    );
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+  });
+  it('a same-named CronJob it does not own: left alone, Ready=False NameConflict', () => {
+    const foreign: V1CronJob = {
+      metadata: { name: 'nightly', uid: 'x' },
+      spec: { schedule: '* * * * *', jobTemplate: {} },
+    };
+    const p = plan(
+      job({ pattern: '* * * * *' }),
+      { runs: [], cronJob: foreign },
+      at('2026-11-27T12:00:00Z'),
+      cfg,
+    );
+    expect(p.cronJob).to.equal(undefined);
+    expect(p.status.conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'False',
+      reason: 'NameConflict',
+    });
+    expect(p.events.map((e) => e.reason)).to.include('NameConflict');
+  });
+  it('a failed run: lastExecution says how, and a Warning says why', () => {
+    const s = plan(job({ pattern: '* * * * *' }), none, at('2026-11-27T12:00:10Z'), cfg).status;
+    const p = plan(
+      job({ pattern: '* * * * *' }, s),
+      {
+        runs: [run('2026-11-27T12:01:00Z', 'Failed', 'runtime answered HTTP 500')],
+        cronJob: ownedCronJob(false, '2026-11-27T12:01:00Z'),
+      },
+      at('2026-11-27T12:01:05Z'),
+      cfg,
+    );
+    expect(p.status.lastExecution).to.include({ result: 'Failed', message: 'runtime answered HTTP 500' });
+    expect(p.events.find((e) => e.reason === 'RunFailed')?.message).to.contain('HTTP 500');
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:02:00.000Z');
+  });
+  it('a run the CronJob never started: MissedRun, and the next tick after now', () => {
+    const s = plan(job({ pattern: '* * * * *' }), none, at('2026-11-27T12:00:10Z'), cfg).status;
+    const p = plan(
+      job({ pattern: '* * * * *' }, s),
+      { runs: [], cronJob: ownedCronJob(false) },
+      at('2026-11-27T12:05:10Z'),
+      cfg,
+    );
+    expect(p.events.map((e) => e.reason)).to.include('MissedRun');
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:06:00.000Z');
+  });
+});

@@ -1,0 +1,92 @@
+// The QinlingJob resource (group qinling.io, version v1) as the operator and the facade see it.
+// crds/qinlingjob.yaml is its schema; these types mirror it field for field.
+
+export const GROUP = 'qinling.io';
+export const VERSION = 'v1';
+export const KIND = 'QinlingJob';
+export const PLURAL = 'qinlingjobs';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const LABEL_JOB_UID = 'qinling.io/job-uid';
+export const LABEL_FUNCTION_ID = 'qinling.io/function-id';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGER = 'qinling-jobs';
+/** On Jobs the operator starts itself (one-shots, overrides, final counted runs). */
+export const ANNOTATION_SCHEDULED = 'qinling.io/scheduled-time';
+/** Set by the CronJob controller on every Job it creates (KEP-4026). */
+export const ANNOTATION_CRONJOB_SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
+
+export interface QinlingJobSpec {
+  /** Qinling's free-text name (the REST `name`); not metadata.name. */
+  name?: string;
+  functionId?: string;
+  functionVersion?: number;
+  functionAlias?: string;
+  functionInput?: string;
+  pattern?: string;
+  count?: number;
+  firstExecutionTime?: string;
+  nextExecutionTime?: string;
+  timeZone?: string;
+  suspend?: boolean;
+  cancelled?: boolean;
+}
+
+export type Phase = 'Running' | 'Paused' | 'Done' | 'Cancelled' | 'Failed';
+export type RunResult = 'Running' | 'Succeeded' | 'Failed';
+
+export interface LastExecution {
+  scheduledTime: string;
+  jobName: string;
+  result: RunResult;
+  startTime?: string;
+  completionTime?: string;
+  message?: string;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface QinlingJobStatus {
+  phase?: Phase;
+  firstExecutionTime?: string;
+  nextExecutionTime?: string;
+  /** The next run is started by the operator as a Job, not by the CronJob's schedule. */
+  nextRunByOperator?: boolean;
+  /** The spec.nextExecutionTime override already applied (so it applies once). */
+  appliedNextExecutionTime?: string;
+  executions?: number;
+  remaining?: number;
+  /** The latest scheduled time already counted in `executions`. */
+  lastScheduledTime?: string;
+  lastExecution?: LastExecution;
+  conditions?: Condition[];
+  observedGeneration?: number;
+  cronJobName?: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface QinlingJob {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: QinlingJobSpec;
+  status?: QinlingJobStatus;
+}
