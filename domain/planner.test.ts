@@ -90,7 +90,7 @@ describe('planner: a new recurring job', () => {
 });
 
 describe('planner: function input is passed as data', () => {
-  const input = `{"q": "it's \"quoted\"", "cmd": "$(rm -rf /)", "cost": "$$5"}\nline2 ünï`;
+  const input = ['{"q": "it\'s \\"quoted\\"", "cmd": "$(rm -rf /)", "cost": "$$5"}', 'line2 ünï'].join('\n');
   const p = plan(job({ pattern: '* * * * *', functionInput: input }), none, at('2026-11-27T12:00:00Z'), cfg);
   const env = p.cronJob?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env ?? [];
   it('escapes $ so the kubelet expansion gives the input back byte for byte', () => {
