@@ -9,14 +9,20 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const usage = `Usage: qinling-jobs <command> [options]
 
 Commands:
+  operator  run the operator (--help for its options)
+  invoke    call the function runtime once (what each run's pod executes)
   version   print the version
   help      show this help
 
 Qinling's Jobs API as a Kubernetes operator with a REST facade.`;
 
-export function run(argv: string[]): number {
-  const [cmd] = argv;
+export async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
   switch (cmd) {
+    case 'operator':
+      return (await import('./operator/main.js')).runOperator(rest, process.env);
+    case 'invoke':
+      return (await import('./operator/invoke.js')).runInvoke(process.env);
     case 'version':
     case '--version':
       console.log(pkg.version);
@@ -33,4 +39,4 @@ export function run(argv: string[]): number {
   }
 }
 
-process.exitCode = run(process.argv.slice(2));
+process.exitCode = await run(process.argv.slice(2));

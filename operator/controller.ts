@@ -1,0 +1,86 @@
+// The controller: informer events become keys on the work queue; N workers reconcile them.
+// Errors back off per key, conflicts are requeued quietly, planned waits become delayed adds.
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { KIND, LABEL_JOB_UID, type QinlingJob } from '../domain/types.js';
+import type { Informers } from './informers.js';
+import { isConflict } from './kube.js';
+import type { Metrics } from './metrics.js';
+import { WorkQueue } from './queue.js';
+import type { Reconciler } from './reconcile.js';
+
+const key = (namespace: string, name: string) => `${namespace}/${name}`;
+
+export class Controller {
+  readonly queue = new WorkQueue();
+  private readonly keyByUid = new Map<string, string>();
+  private running = false;
+  private readonly workers: Promise<void>[] = [];
+
+  constructor(
+    private readonly informers: Informers,
+    private readonly reconciler: Reconciler,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    informers.jobs.on((verb, j: QinlingJob) => {
+      const k = key(j.metadata.namespace, j.metadata.name);
+      if (verb === 'delete') this.keyByUid.delete(j.metadata.uid);
+      else this.keyByUid.set(j.metadata.uid, k);
+      this.queue.add(k);
+    });
+    informers.cronJobs.on((_verb, cj: V1CronJob) => {
+      const owner = cj.metadata?.ownerReferences?.find((o) => o.controller && o.kind === KIND);
+      if (owner) this.queue.add(key(cj.metadata?.namespace ?? '', owner.name));
+    });
+    informers.runs.on((_verb, j: V1Job) => {
+      const k = this.keyByUid.get(j.metadata?.labels?.[LABEL_JOB_UID] ?? '');
+      if (k) this.queue.add(k);
+    });
+  }
+
+  /** Starts the workers (on becoming leader) and queues every known job once. */
+  start(workers: number): void {
+    if (this.running) return;
+    this.running = true;
+    for (const j of this.informers.jobs.list()) this.queue.add(key(j.metadata.namespace, j.metadata.name));
+    for (let i = 0; i < workers; i++) this.workers.push(this.work());
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutdown();
+    await Promise.all(this.workers);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const k = await this.queue.get();
+      if (k === undefined) return;
+      await this.process(k);
+      this.queue.done(k);
+    }
+  }
+
+  private async process(k: string): Promise<void> {
+    const [namespace = '', name = ''] = k.split('/');
+    const end = this.metrics.reconcileDuration.startTimer();
+    try {
+      const out = await this.reconciler.reconcile(namespace, name);
+      this.queue.forget(k);
+      this.metrics.reconcileTotal.inc({ result: 'success' });
+      if (out.requeueAfterMs !== undefined) this.queue.addAfter(k, out.requeueAfterMs);
+    } catch (err) {
+      if (isConflict(err)) {
+        // Someone wrote first (or our cache was behind): look again with fresh data, quietly.
+        this.metrics.reconcileTotal.inc({ result: 'conflict' });
+        this.queue.addAfter(k, 100);
+      } else {
+        this.metrics.reconcileTotal.inc({ result: 'error' });
+        const delay = this.queue.addRateLimited(k);
+        this.log.warn({ err, key: k, retryInMs: delay }, 'reconcile failed');
+      }
+    } finally {
+      end();
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import { buildInvocation, classifyError, classifyResponse, EXIT, scheduledTime } from './invoke.js';
+
+const base = {
+  QJ_RUNTIME_URL: 'http://runtime:7070/',
+  QJ_JOB_ID: 'job-uid',
+  QJ_FUNCTION_ID: 'fn-1',
+  QJ_FUNCTION_VERSION: '2',
+  QJ_FUNCTION_INPUT: '{"a": "$(x) \'q\'"}\nü',
+  QJ_SCHEDULED_TIME: '2026-11-27T12:01:00Z',
+};
+
+describe('invoke: the request', () => {
+  it("qinling mode posts Qinling's execution body with the job headers", () => {
+    const inv = buildInvocation(base);
+    expect(inv.url).to.equal('http://runtime:7070/v1/executions');
+    expect(JSON.parse(inv.body)).to.deep.equal({
+      function_id: 'fn-1',
+      function_version: 2,
+      input: base.QJ_FUNCTION_INPUT,
+      sync: false,
+      description: 'Created by Job job-uid',
+    });
+    expect(inv.headers).to.include({
+      'x-qinling-job-id': 'job-uid',
+      'x-qinling-scheduled-time': '2026-11-27T12:01:00.000Z',
+      'idempotency-key': 'job-uid/2026-11-27T12:01:00.000Z',
+    });
+    expect(inv.headers).to.not.have.property('x-auth-token');
+  });
+
+  it('uses the alias instead of id and version when given, and the token from the Secret', () => {
+    const inv = buildInvocation({ ...base, QJ_FUNCTION_ALIAS: 'prod', QJ_RUNTIME_TOKEN: 's3cret' });
+    const body = JSON.parse(inv.body) as Record<string, unknown>;
+    expect(body.function_alias).to.equal('prod');
+    expect(body).to.not.have.property('function_id');
+    expect(inv.headers['x-auth-token']).to.equal('s3cret');
+  });
+
+  it('http mode posts the raw input to the filled URL template', () => {
+    const inv = buildInvocation({
+      ...base,
+      QJ_RUNTIME_MODE: 'http',
+      QJ_RUNTIME_URL: 'http://{function_id}.fn.svc/run?j={job_id}',
+      QJ_RUNTIME_TOKEN: 't',
+    });
+    expect(inv.url).to.equal('http://fn-1.fn.svc/run?j=job-uid');
+    expect(inv.body).to.equal(base.QJ_FUNCTION_INPUT);
+    expect(inv.headers['content-type']).to.equal('text/plain; charset=utf-8');
+    expect(inv.headers.authorization).to.equal('Bearer t');
+  });
+
+  it('takes the scheduled time from the CronJob Job name when there is no annotation', () => {
+    expect(scheduledTime({ QJ_SCHEDULED_TIME: '', QJ_KUBE_JOB_NAME: 'nightly-29929685' })).to.equal(
+      new Date(29929685 * 60_000).toISOString(),
+    );
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ ...base, QJ_RUNTIME_URL: '' }, /QJ_RUNTIME_URL/],
+    [{ ...base, QJ_RUNTIME_MODE: 'grpc' }, /qinling or http/],
+    [{ ...base, QJ_TIMEOUT_SECONDS: '0' }, /positive integer/],
+    [{ ...base, QJ_SCHEDULED_TIME: '', QJ_KUBE_JOB_NAME: 'manual' }, /scheduled time/],
+  ];
+  for (const [env, msg] of bad)
+    it(`refuses ${msg.source}`, () => expect(() => buildInvocation(env)).to.throw(msg));
+});
+
+describe('invoke: exit codes', () => {
+  const cases: [number, number][] = [
+    [200, EXIT.ok],
+    [201, EXIT.ok],
+    [400, EXIT.refused],
+    [404, EXIT.refused],
+    [429, EXIT.transient],
+    [500, EXIT.transient],
+    [503, EXIT.transient],
+  ];
+  for (const [status, code] of cases)
+    it(`HTTP ${status} exits ${code}`, () => expect(classifyResponse(status, '').code).to.equal(code));
+  it('says what the runtime answered', () =>
+    expect(classifyResponse(500, 'boom\n  now').message).to.equal('runtime answered HTTP 500: boom now'));
+  it('a timeout is transient', () => {
+    const e = Object.assign(new Error('t'), { name: 'TimeoutError' });
+    expect(classifyError(e, 5000)).to.deep.equal({
+      code: EXIT.transient,
+      message: 'runtime did not answer within 5s',
+    });
+  });
+  it('a refused connection is transient and named', () => {
+    const e = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    expect(classifyError(e, 5000)).to.deep.equal({
+      code: EXIT.transient,
+      message: 'runtime unreachable: ECONNREFUSED',
+    });
+  });
+});

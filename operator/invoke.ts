@@ -1,0 +1,134 @@
+// `qinling-jobs invoke`: what every run's pod executes. It calls the function runtime once and
+// says how that went through its exit code: 0 done, 10 refused by the runtime (a 4xx: a retry
+// would be refused too), 11 transient (5xx, 429, timeout, no connection), 2 misconfigured. The
+// input travels as data (env to HTTP body), never through a shell; credentials come from env
+// filled from a Secret and are never printed.
+
+export const EXIT = { ok: 0, misconfigured: 2, refused: 10, transient: 11 } as const;
+
+export interface Invocation {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** The scheduled time: the operator's annotation, else the CronJob's Job name (Unix minutes). */
+export function scheduledTime(env: Record<string, string | undefined>): string {
+  const stamp = env.QJ_SCHEDULED_TIME;
+  if (stamp) {
+    const d = new Date(stamp);
+    if (!Number.isNaN(d.getTime())) return d.toISOString();
+  }
+  const m = /-(\d{1,9})$/.exec(env.QJ_KUBE_JOB_NAME ?? '');
+  if (m) return new Date(Number(m[1]) * 60_000).toISOString();
+  throw new ConfigError('cannot tell the scheduled time (no QJ_SCHEDULED_TIME, no CronJob Job name)');
+}
+
+const fill = (template: string, values: Record<string, string>) =>
+  template.replace(/\{(\w+)\}/g, (all, k: string) =>
+    k in values ? encodeURIComponent(values[k] ?? '') : all,
+  );
+
+export function buildInvocation(env: Record<string, string | undefined>): Invocation {
+  const mode = env.QJ_RUNTIME_MODE ?? 'qinling';
+  const base = env.QJ_RUNTIME_URL;
+  const jobId = env.QJ_JOB_ID;
+  if (!base) throw new ConfigError('QJ_RUNTIME_URL is not set');
+  if (!jobId) throw new ConfigError('QJ_JOB_ID is not set');
+  const functionId = env.QJ_FUNCTION_ID ?? '';
+  const alias = env.QJ_FUNCTION_ALIAS ?? '';
+  const version = Number(env.QJ_FUNCTION_VERSION ?? '0');
+  const input = env.QJ_FUNCTION_INPUT ?? '';
+  const timeoutS = Number(env.QJ_TIMEOUT_SECONDS ?? '30');
+  if (!Number.isInteger(timeoutS) || timeoutS < 1)
+    throw new ConfigError('QJ_TIMEOUT_SECONDS must be a positive integer');
+  const at = scheduledTime(env);
+  const headers: Record<string, string> = {
+    'x-qinling-job-id': jobId,
+    'x-qinling-scheduled-time': at,
+    'idempotency-key': `${jobId}/${at}`,
+    'user-agent': 'qinling-jobs-invoker',
+  };
+  const token = env.QJ_RUNTIME_TOKEN;
+  if (mode === 'qinling') {
+    if (token) headers['x-auth-token'] = token;
+    headers['content-type'] = 'application/json';
+    const target = alias ? { function_alias: alias } : { function_id: functionId, function_version: version };
+    const body = JSON.stringify({ ...target, input, sync: false, description: `Created by Job ${jobId}` });
+    return { url: `${base.replace(/\/+$/, '')}/v1/executions`, headers, body, timeoutMs: timeoutS * 1000 };
+  }
+  if (mode === 'http') {
+    if (token) headers.authorization = `Bearer ${token}`;
+    headers['content-type'] = isJson(input) ? 'application/json' : 'text/plain; charset=utf-8';
+    const url = fill(base, {
+      function_id: functionId,
+      function_alias: alias,
+      function_version: String(version),
+      job_id: jobId,
+    });
+    return { url, headers, body: input, timeoutMs: timeoutS * 1000 };
+  }
+  throw new ConfigError(`QJ_RUNTIME_MODE must be qinling or http, not "${mode}"`);
+}
+
+function isJson(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return s.trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+export interface Outcome {
+  code: number;
+  message: string;
+}
+
+export function classifyResponse(status: number, body: string): Outcome {
+  const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const said = `runtime answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`;
+  if (status >= 200 && status < 300) return { code: EXIT.ok, message: said };
+  if (status === 429 || status >= 500) return { code: EXIT.transient, message: said };
+  return { code: EXIT.refused, message: said };
+}
+
+export function classifyError(err: unknown, timeoutMs: number): Outcome {
+  const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return { code: EXIT.transient, message: `runtime did not answer within ${timeoutMs / 1000}s` };
+  }
+  const why = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  return { code: EXIT.transient, message: `runtime unreachable: ${why}` };
+}
+
+export async function runInvoke(env: Record<string, string | undefined>): Promise<number> {
+  let inv: Invocation;
+  try {
+    inv = buildInvocation(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`invoke: ${err.message}`);
+    return EXIT.misconfigured;
+  }
+  const target = new URL(inv.url);
+  console.log(`invoke: POST ${target.origin}${target.pathname} for ${inv.headers['idempotency-key']}`);
+  let out: Outcome;
+  try {
+    const res = await fetch(inv.url, {
+      method: 'POST',
+      headers: inv.headers,
+      body: inv.body,
+      signal: AbortSignal.timeout(inv.timeoutMs),
+      redirect: 'error',
+    });
+    out = classifyResponse(res.status, await res.text());
+  } catch (err) {
+    out = classifyError(err, inv.timeoutMs);
+  }
+  (out.code === EXIT.ok ? console.log : console.error)(`invoke: ${out.message}`);
+  return out.code;
+}

@@ -1,0 +1,82 @@
+// `qinling-jobs operator`: informers, the controller and its workers, leader election, and
+// the health/metrics server; stops cleanly on SIGTERM.
+import { pino } from 'pino';
+import { OptionError, usage } from '../domain/options.js';
+import { Controller } from './controller.js';
+import { operatorOptions, plannerConfig, readOperatorOptions } from './config.js';
+import { startHealthServer } from './health.js';
+import { makeInformers } from './informers.js';
+import { loadKube } from './kube.js';
+import { LeaderElector, leaderDefaults } from './leader.js';
+import { makeMetrics } from './metrics.js';
+import { Reconciler } from './reconcile.js';
+
+export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(usage('operator', operatorOptions));
+    return 0;
+  }
+  let o;
+  try {
+    o = readOperatorOptions(argv, env);
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    console.error(`qinling-jobs operator: ${err.message}`);
+    return 2;
+  }
+  const log = pino({ level: o['log-level'], base: { component: 'operator', identity: o.identity } });
+  const kube = loadKube(o.kubeconfig);
+  const informers = makeInformers(kube, o.namespaces, log);
+  let controller: Controller | undefined;
+  const metrics = makeMetrics(
+    () => informers.jobs.list(),
+    () => controller?.queue.depth ?? 0,
+  );
+  const reconciler = new Reconciler(kube, informers, plannerConfig(o), metrics, log);
+  controller = new Controller(informers, reconciler, metrics, log);
+  const synced = () => informers.jobs.hasSynced && informers.cronJobs.hasSynced && informers.runs.hasSynced;
+  const http = await startHealthServer(o['http-bind'], o['http-port'], metrics.registry, synced);
+  log.info({ bind: o['http-bind'], port: http.port }, 'serving /metrics, /healthz, /readyz');
+
+  await Promise.all([informers.jobs.start(), informers.cronJobs.start(), informers.runs.start()]);
+  log.info({ namespaces: o.namespaces.length > 0 ? o.namespaces : 'all' }, 'caches synced');
+
+  const startWorkers = () => {
+    metrics.leader.set(1);
+    controller.start(o.workers);
+  };
+  let elector: LeaderElector | undefined;
+  const stopped = new Promise<number>((resolve) => {
+    const shutdown = (code: number) => {
+      log.info('shutting down');
+      void (async () => {
+        await elector?.release();
+        await controller.stop();
+        await Promise.all([informers.jobs.stop(), informers.cronJobs.stop(), informers.runs.stop()]);
+        http.server.close();
+        resolve(code);
+      })();
+    };
+    process.once('SIGTERM', () => shutdown(0));
+    process.once('SIGINT', () => shutdown(0));
+    if (o['leader-elect']) {
+      elector = new LeaderElector(
+        kube,
+        {
+          namespace: o['leader-election-namespace'],
+          name: o['leader-election-id'],
+          identity: o.identity,
+          ...leaderDefaults,
+        },
+        log,
+        startWorkers,
+        // A replica that lost the lease stops at once; it must not act as a second leader.
+        () => shutdown(1),
+      );
+      elector.start();
+    } else {
+      startWorkers();
+    }
+  });
+  return stopped;
+}

@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { WorkQueue, type Clock } from './queue.js';
+
+class FakeClock implements Clock {
+  t = 0;
+  timers: { at: number; fn: () => void }[] = [];
+  now = () => this.t;
+  setTimeout = (fn: () => void, ms: number) => {
+    this.timers.push({ at: this.t + ms, fn });
+    return {};
+  };
+  advance(ms: number): void {
+    this.t += ms;
+    const due = this.timers.filter((x) => x.at <= this.t);
+    this.timers = this.timers.filter((x) => x.at > this.t);
+    for (const x of due) x.fn();
+  }
+}
+
+describe('WorkQueue', () => {
+  it('de-duplicates keys waiting in the queue', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('b');
+    q.add('a');
+    expect(q.depth).to.equal(2);
+    expect(await q.get()).to.equal('a');
+    expect(await q.get()).to.equal('b');
+  });
+
+  it('never hands a key being processed to a second worker, and runs it again after', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    const k = await q.get();
+    q.add('a');
+    expect(q.depth).to.equal(0);
+    q.done(k ?? '');
+    expect(q.depth).to.equal(1);
+    expect(await q.get()).to.equal('a');
+  });
+
+  it('wakes a waiting worker', async () => {
+    const q = new WorkQueue();
+    const waiting = q.get();
+    q.add('x');
+    expect(await waiting).to.equal('x');
+  });
+
+  it('backs off per key exponentially up to the cap, and forget starts over', () => {
+    const q = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 100 }, new FakeClock());
+    expect([1, 2, 3, 4, 5, 6].map(() => q.addRateLimited('k'))).to.deep.equal([5, 10, 20, 40, 80, 100]);
+    expect(q.addRateLimited('other')).to.equal(5);
+    q.forget('k');
+    expect(q.addRateLimited('k')).to.equal(5);
+  });
+
+  it('adds delayed keys when they are due, keeping only the earliest', () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue(undefined, clock);
+    q.addAfter('k', 1000);
+    q.addAfter('k', 500);
+    q.addAfter('k', 2000);
+    clock.advance(499);
+    expect(q.depth).to.equal(0);
+    clock.advance(1);
+    expect(q.depth).to.equal(1);
+    clock.advance(2000);
+    expect(q.depth).to.equal(1);
+  });
+
+  it('releases waiting workers on shutdown', async () => {
+    const q = new WorkQueue();
+    const waiting = q.get();
+    q.shutdown();
+    expect(await waiting).to.equal(undefined);
+  });
+});

@@ -1,0 +1,201 @@
+// One reconcile pass for one QinlingJob: read the world from the caches, ask the planner, and
+// make the few writes it calls for. Idempotent and level-based: any pass may be repeated.
+import { PatchStrategy, setHeaderOptions, type V1CronJob, type V1Job } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { PlannerConfig } from '../domain/config.js';
+import { cronJobName } from '../domain/children.js';
+import { observeRun, type ObservedRun } from '../domain/observe.js';
+import { plan, type Plan, type PlannedEvent } from '../domain/planner.js';
+import {
+  API_VERSION,
+  GROUP,
+  KIND,
+  LABEL_JOB_UID,
+  PLURAL,
+  VERSION,
+  type QinlingJob,
+} from '../domain/types.js';
+import type { Informers } from './informers.js';
+import { isNotFound, statusCode, type Kube } from './kube.js';
+import type { Metrics } from './metrics.js';
+import { isSubset } from './subset.js';
+
+export interface Outcome {
+  requeueAfterMs?: number;
+}
+
+export class Reconciler {
+  /** Why a failed run failed, read once per Job from its pod. */
+  private readonly podMessages = new Map<string, string>();
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly informers: Informers,
+    private readonly cfg: PlannerConfig,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async reconcile(namespace: string, name: string): Promise<Outcome> {
+    const job = this.informers.jobs.get(namespace, name);
+    if (!job || job.metadata.deletionTimestamp) {
+      await this.suspendOrphan(namespace, name);
+      return {};
+    }
+    const cronJob = this.informers.cronJobs.get(namespace, cronJobName(name));
+    const runs = await this.observeRuns(job);
+    const p = plan(job, { ...(cronJob ? { cronJob } : {}), runs }, this.now(), this.cfg);
+    await this.applyCronJob(p, cronJob);
+    if (p.startRun) await this.startRun(p.startRun);
+    await this.writeStatus(job, p, runs);
+    for (const e of p.events) await this.event(job, e);
+    return p.requeueAfterMs !== undefined ? { requeueAfterMs: p.requeueAfterMs } : {};
+  }
+
+  /** The job is gone: its CronJob must not start another run while garbage collection catches up. */
+  private async suspendOrphan(namespace: string, name: string): Promise<void> {
+    const cj = this.informers.cronJobs.get(namespace, cronJobName(name));
+    const ownedByGone = cj?.metadata?.ownerReferences?.some((o) => o.kind === KIND && o.name === name);
+    if (!cj || !ownedByGone || cj.spec?.suspend) return;
+    try {
+      await this.kube.batch.patchNamespacedCronJob(
+        {
+          name: cj.metadata?.name ?? '',
+          namespace,
+          body: [{ op: 'replace', path: '/spec/suspend', value: true }],
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+      this.log.info({ namespace, cronJob: cj.metadata?.name }, 'suspended the CronJob of a deleted job');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async observeRuns(job: QinlingJob): Promise<ObservedRun[]> {
+    const mine = this.informers.runs
+      .list(job.metadata.namespace)
+      .filter((j) => j.metadata?.labels?.[LABEL_JOB_UID] === job.metadata.uid);
+    const runs: ObservedRun[] = [];
+    for (const j of mine) {
+      const failed = j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True');
+      const r = observeRun(j, failed ? await this.podMessage(j) : undefined);
+      if (r) runs.push(r);
+    }
+    return runs;
+  }
+
+  private async podMessage(job: V1Job): Promise<string | undefined> {
+    const uid = job.metadata?.uid ?? '';
+    const known = this.podMessages.get(uid);
+    if (known !== undefined) return known || undefined;
+    const pods = await this.kube.core.listNamespacedPod({
+      namespace: job.metadata?.namespace ?? '',
+      labelSelector: `batch.kubernetes.io/controller-uid=${uid}`,
+    });
+    const t = pods.items[0]?.status?.containerStatuses?.[0]?.state?.terminated;
+    const msg = t
+      ? `exit code ${t.exitCode}${t.message ? `: ${t.message.trim().split('\n').slice(-3).join(' | ')}` : ''}`
+      : '';
+    this.podMessages.set(uid, msg);
+    if (this.podMessages.size > 10_000) this.podMessages.delete(this.podMessages.keys().next().value ?? '');
+    return msg || undefined;
+  }
+
+  private async applyCronJob(p: Plan, existing: V1CronJob | undefined): Promise<void> {
+    const want = p.cronJob;
+    if (!want) return;
+    const ns = want.metadata?.namespace ?? '';
+    if (!existing) {
+      try {
+        await this.kube.batch.createNamespacedCronJob({ namespace: ns, body: want });
+        this.log.info({ namespace: ns, cronJob: want.metadata?.name }, 'created CronJob');
+      } catch (err) {
+        if (statusCode(err) !== 409) throw err; // already there: the cache will show it
+      }
+      return;
+    }
+    const same =
+      isSubset(want.spec, existing.spec) &&
+      isSubset(want.metadata?.labels, existing.metadata?.labels) &&
+      isSubset(want.metadata?.ownerReferences, existing.metadata?.ownerReferences);
+    if (same) return;
+    // A replace, not a patch: whatever someone changed by hand is put back as a whole.
+    const body: V1CronJob = {
+      ...existing,
+      metadata: {
+        ...existing.metadata,
+        labels: { ...existing.metadata?.labels, ...want.metadata?.labels },
+        ownerReferences: want.metadata?.ownerReferences ?? [],
+      },
+      spec: want.spec ?? existing.spec,
+    };
+    delete body.status;
+    await this.kube.batch.replaceNamespacedCronJob({
+      name: existing.metadata?.name ?? '',
+      namespace: ns,
+      body,
+    });
+  }
+
+  private async startRun(run: V1Job): Promise<void> {
+    try {
+      await this.kube.batch.createNamespacedJob({ namespace: run.metadata?.namespace ?? '', body: run });
+      this.log.info({ namespace: run.metadata?.namespace, job: run.metadata?.name }, 'started run');
+    } catch (err) {
+      if (statusCode(err) !== 409) throw err; // the name is the lock: it was started before
+    }
+  }
+
+  private async writeStatus(job: QinlingJob, p: Plan, runs: ObservedRun[]): Promise<void> {
+    if (JSON.stringify(job.status ?? {}) === JSON.stringify(p.status)) return;
+    const before = job.status?.executions ?? 0;
+    await this.kube.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: job.metadata.namespace,
+      plural: PLURAL,
+      name: job.metadata.name,
+      body: { ...job, status: p.status },
+    });
+    const started = (p.status.executions ?? 0) - before;
+    if (started > 0) {
+      this.metrics.executionsStarted.inc(started);
+      const counted = new Date(job.status?.lastScheduledTime ?? 0).getTime();
+      for (const r of runs) {
+        if (r.scheduledTime.getTime() > counted && r.startTime) {
+          this.metrics.scheduleSkew.observe((r.startTime.getTime() - r.scheduledTime.getTime()) / 1000);
+        }
+      }
+    }
+  }
+
+  private async event(job: QinlingJob, e: PlannedEvent): Promise<void> {
+    const now = this.now();
+    try {
+      await this.kube.core.createNamespacedEvent({
+        namespace: job.metadata.namespace,
+        body: {
+          metadata: { generateName: `${job.metadata.name}.`, namespace: job.metadata.namespace },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            name: job.metadata.name,
+            namespace: job.metadata.namespace,
+            uid: job.metadata.uid,
+          },
+          type: e.type,
+          reason: e.reason,
+          message: e.message,
+          source: { component: 'qinling-jobs-operator' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch (err) {
+      this.log.warn({ err, reason: e.reason }, 'could not record event'); // events are best effort
+    }
+  }
+}
