@@ -6,18 +6,18 @@ import { KIND, LABEL_JOB_UID, type QinlingJob } from '../domain/types.js';
 import type { Informers } from './informers.js';
 import { isConflict } from './kube.js';
 import type { Metrics } from './metrics.js';
-import { WorkQueue } from './queue.js';
+import type { WorkQueue } from './queue.js';
 import type { Reconciler } from './reconcile.js';
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 
 export class Controller {
-  readonly queue = new WorkQueue();
   private readonly keyByUid = new Map<string, string>();
   private running = false;
   private readonly workers: Promise<void>[] = [];
 
   constructor(
+    readonly queue: WorkQueue,
     private readonly informers: Informers,
     private readonly reconciler: Reconciler,
     private readonly metrics: Metrics,

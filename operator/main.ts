@@ -9,6 +9,7 @@ import { makeInformers } from './informers.js';
 import { loadKube } from './kube.js';
 import { LeaderElector, leaderDefaults } from './leader.js';
 import { makeMetrics } from './metrics.js';
+import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconcile.js';
 
 export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -27,13 +28,13 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
   const log = pino({ level: o['log-level'], base: { component: 'operator', identity: o.identity } });
   const kube = loadKube(o.kubeconfig);
   const informers = makeInformers(kube, o.namespaces, log);
-  let controller: Controller | undefined;
+  const queue = new WorkQueue();
   const metrics = makeMetrics(
     () => informers.jobs.list(),
-    () => controller?.queue.depth ?? 0,
+    () => queue.depth,
   );
   const reconciler = new Reconciler(kube, informers, plannerConfig(o), metrics, log);
-  controller = new Controller(informers, reconciler, metrics, log);
+  const controller = new Controller(queue, informers, reconciler, metrics, log);
   const synced = () => informers.jobs.hasSynced && informers.cronJobs.hasSynced && informers.runs.hasSynced;
   const http = await startHealthServer(o['http-bind'], o['http-port'], metrics.registry, synced);
   log.info({ bind: o['http-bind'], port: http.port }, 'serving /metrics, /healthz, /readyz');
