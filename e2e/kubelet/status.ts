@@ -16,6 +16,7 @@ export interface Terminated {
   startedAt: Date;
   finishedAt: Date;
   containerID: string;
+  message?: string;
 }
 
 export interface ContainerRecord {
@@ -63,6 +64,7 @@ function terminatedState(t: Terminated): NonNullable<V1ContainerState['terminate
     startedAt: t.startedAt,
     finishedAt: t.finishedAt,
     containerID: t.containerID,
+    ...(t.message ? { message: t.message } : {}),
   };
 }
 

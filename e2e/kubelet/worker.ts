@@ -2,7 +2,7 @@
 // reports status through pods/status, and on deletion stops the processes and finalizes the pod.
 // Every step for a pod runs on that worker's own chain, so steps for one pod never interleave.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -195,7 +195,9 @@ export class PodWorker {
     const rec = this.container(name);
     const dir = `${this.ctx.logDir}/${this.ref.namespace}_${this.ref.name}_${this.uid}`;
     mkdirSync(dir, { recursive: true });
-    const fd = openSync(`${dir}/${name}.log`, 'a');
+    const logFile = `${dir}/${name}.log`;
+    const fd = openSync(logFile, 'a');
+    const logStart = statSync(logFile).size; // this run's output starts here
     const [cmd, ...args] = argv;
     const child = spawn(cmd ?? '', args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -218,9 +220,16 @@ export class PodWorker {
         else this.enqueue(() => this.exited(name, t, argv, env, cwd));
         resolve();
       };
-      child.on('exit', (code, signal) =>
-        finish({ ...st.exitOf(code, signal), startedAt, finishedAt: new Date(), containerID }),
-      );
+      child.on('exit', (code, signal) => {
+        const t: st.Terminated = {
+          ...st.exitOf(code, signal),
+          startedAt,
+          finishedAt: new Date(),
+          containerID,
+        };
+        const message = this.terminationMessage(name, t.exitCode, logFile, logStart);
+        finish(message ? { ...t, message } : t);
+      });
       child.on('error', (err) => {
         this.ctx.log.warn({ err, pod: this.ref, container: name }, 'container failed to start');
         finish({ exitCode: 128, reason: 'StartError', startedAt, finishedAt: new Date(), containerID });
@@ -228,6 +237,26 @@ export class PodWorker {
     });
     this.procs.set(name, { child, exited });
     this.ctx.log.info({ pod: this.ref, container: name, pid: child.pid, argv }, 'container started');
+  }
+
+  /**
+   * There is no /dev/termination-log here; with FallbackToLogsOnError (the policy our CronJobs
+   * use) a failed container's message is the tail of its own output, as the kubelet does it.
+   */
+  private terminationMessage(
+    name: string,
+    exitCode: number,
+    logFile: string,
+    from: number,
+  ): string | undefined {
+    const c = this.pod.spec?.containers.find((x) => x.name === name);
+    if (exitCode === 0 || c?.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
+    try {
+      const out = readFileSync(logFile).subarray(from).toString('utf8');
+      return out.split('\n').slice(-80).join('\n').slice(-2048) || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async exited(
