@@ -38,6 +38,8 @@ cluster-status: ## is the local control plane running and healthy?
 run: cluster-up ## run the product on the local control plane (or on $$KUBECONFIG's cluster)
 
 journeys: build ## journeys against the running local control plane
+	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig apply -f crds/qinlingjob.yaml
+	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig wait --for=condition=Established --timeout=60s crd/qinlingjobs.qinling.io
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.journeys.json
 
 test: lint unit ## unit tests, then the journeys on a fresh local control plane, torn down even on failure

@@ -19,8 +19,11 @@ Qinling's Jobs API as a Kubernetes operator with a REST facade.`;
 export async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
-    case 'operator':
-      return (await import('./operator/main.js')).runOperator(rest, process.env);
+    case 'operator': {
+      const code = await (await import('./operator/main.js')).runOperator(rest, process.env);
+      // A server's shutdown is complete here; no stray socket or timer may keep it alive.
+      return process.exit(code);
+    }
     case 'invoke':
       return (await import('./operator/invoke.js')).runInvoke(process.env);
     case 'version':

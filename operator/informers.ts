@@ -12,6 +12,7 @@ type Handler<T> = (verb: 'add' | 'update' | 'delete', obj: T) => void;
 export class Informer<T> {
   private readonly watches: ListWatch<KubernetesObject>[] = [];
   private synced = false;
+  private stopped = false;
 
   constructor(
     private readonly name: string,
@@ -32,8 +33,10 @@ export class Informer<T> {
   }
 
   private restart(w: ListWatch<KubernetesObject>, err: unknown, delayMs: number): void {
+    if (this.stopped) return; // the abort of our own stop() arrives as an error too
     this.log.warn({ err, informer: this.name, delayMs }, 'watch stopped; restarting');
     setTimeout(() => {
+      if (this.stopped) return;
       w.start().catch((e: unknown) => this.restart(w, e, Math.min(delayMs * 2, 30_000)));
     }, delayMs).unref();
   }
@@ -60,6 +63,7 @@ export class Informer<T> {
   }
 
   stop(): Promise<void> {
+    this.stopped = true;
     return Promise.all(this.watches.map((w) => w.stop())).then(() => undefined);
   }
 }

@@ -43,7 +43,8 @@ export class Reconciler {
       await this.suspendOrphan(namespace, name);
       return {};
     }
-    const cronJob = this.informers.cronJobs.get(namespace, cronJobName(name));
+    const cronJob =
+      this.informers.cronJobs.get(namespace, cronJobName(name)) ?? (await this.readCronJob(namespace, name));
     const runs = await this.observeRuns(job);
     const p = plan(job, { ...(cronJob ? { cronJob } : {}), runs }, this.now(), this.cfg);
     await this.applyCronJob(p, cronJob);
@@ -51,6 +52,19 @@ export class Reconciler {
     await this.writeStatus(job, p, runs);
     for (const e of p.events) await this.event(job, e);
     return p.requeueAfterMs !== undefined ? { requeueAfterMs: p.requeueAfterMs } : {};
+  }
+
+  /**
+   * A CronJob the cache does not hold: none, or one without our label (someone else's, which
+   * must be seen to be left alone). Asked of the apiserver only while the cache has nothing.
+   */
+  private async readCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {
+    try {
+      return await this.kube.batch.readNamespacedCronJob({ name: cronJobName(name), namespace });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** The job is gone: its CronJob must not start another run while garbage collection catches up. */

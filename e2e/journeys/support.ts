@@ -77,9 +77,13 @@ export interface RecordedCall {
   at: Date;
 }
 
-/** An HTTP server on loopback that records every call and answers with `status`. */
+/**
+ * An HTTP server on loopback that records every call and answers with `answer.status`, or
+ * never answers while `answer.hang` is set.
+ */
 export async function recorder(status = 200) {
   const calls: RecordedCall[] = [];
+  const answer = { status, hang: false };
   const srv = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -92,8 +96,10 @@ export async function recorder(status = 200) {
         body,
         at: new Date(),
       });
-      res.statusCode = status;
-      res.end('{}');
+      if (answer.hang) return;
+      res.statusCode = answer.status;
+      res.setHeader('content-type', 'application/json');
+      res.end(answer.status < 300 ? '{"id": "execution-1"}' : '{"faultstring": "the runtime is unwell"}');
     });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -102,7 +108,11 @@ export async function recorder(status = 200) {
   return {
     url: `http://127.0.0.1:${addr.port}`,
     calls,
-    close: () => new Promise<void>((r) => srv.close(() => r())),
+    answer,
+    close: () => {
+      srv.closeAllConnections();
+      return new Promise<void>((r) => srv.close(() => r()));
+    },
   };
 }
 
