@@ -43,21 +43,25 @@ export class Reconciler {
       await this.suspendOrphan(namespace, name);
       return {};
     }
-    const cronJob =
-      this.informers.cronJobs.get(namespace, cronJobName(name)) ?? (await this.readCronJob(namespace, name));
+    const cached = this.informers.cronJobs.get(namespace, cronJobName(name));
     const runs = await this.observeRuns(job);
-    const p = plan(job, { ...(cronJob ? { cronJob } : {}), runs }, this.now(), this.cfg);
-    await this.applyCronJob(p, cronJob);
+    const now = this.now();
+    let p = plan(job, { ...(cached ? { cronJob: cached } : {}), runs }, now, this.cfg);
+    if (!cached && p.cronJob && !(await this.createCronJob(p.cronJob))) {
+      // The name is taken by a CronJob the cache does not hold: someone else's (it lacks our
+      // label), or ours just created. Plan again with it, so a foreign one is left alone.
+      const existing = await this.readCronJob(namespace, name);
+      p = plan(job, { ...(existing ? { cronJob: existing } : {}), runs }, now, this.cfg);
+      await this.applyCronJob(p, existing);
+    } else if (cached) {
+      await this.applyCronJob(p, cached);
+    }
     if (p.startRun) await this.startRun(p.startRun);
     await this.writeStatus(job, p, runs);
     for (const e of p.events) await this.event(job, e);
     return p.requeueAfterMs !== undefined ? { requeueAfterMs: p.requeueAfterMs } : {};
   }
 
-  /**
-   * A CronJob the cache does not hold: none, or one without our label (someone else's, which
-   * must be seen to be left alone). Asked of the apiserver only while the cache has nothing.
-   */
   private async readCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {
     try {
       return await this.kube.batch.readNamespacedCronJob({ name: cronJobName(name), namespace });
@@ -117,17 +121,25 @@ export class Reconciler {
     return msg || undefined;
   }
 
+  /** Creates the CronJob; false when its name is already taken. */
+  private async createCronJob(want: V1CronJob): Promise<boolean> {
+    const namespace = want.metadata?.namespace ?? '';
+    try {
+      await this.kube.batch.createNamespacedCronJob({ namespace, body: want });
+      this.log.info({ namespace, cronJob: want.metadata?.name }, 'created CronJob');
+      return true;
+    } catch (err) {
+      if (statusCode(err) !== 409) throw err;
+      return false;
+    }
+  }
+
   private async applyCronJob(p: Plan, existing: V1CronJob | undefined): Promise<void> {
     const want = p.cronJob;
     if (!want) return;
     const ns = want.metadata?.namespace ?? '';
     if (!existing) {
-      try {
-        await this.kube.batch.createNamespacedCronJob({ namespace: ns, body: want });
-        this.log.info({ namespace: ns, cronJob: want.metadata?.name }, 'created CronJob');
-      } catch (err) {
-        if (statusCode(err) !== 409) throw err; // already there: the cache will show it
-      }
+      if (!(await this.createCronJob(want))) throw conflict(); // look again with fresh data
       return;
     }
     const same =
@@ -212,4 +224,9 @@ export class Reconciler {
       this.log.warn({ err, reason: e.reason }, 'could not record event'); // events are best effort
     }
   }
+}
+
+/** Handled by the controller like a 409 from the apiserver: a quiet, prompt requeue. */
+function conflict(): Error {
+  return Object.assign(new Error('conflict'), { code: 409 });
 }
