@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLUSTER_DIR := .cluster
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys clean
+.PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys crd bench-operator clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -37,15 +37,20 @@ cluster-status: ## is the local control plane running and healthy?
 
 run: cluster-up ## run the product on the local control plane (or on $$KUBECONFIG's cluster)
 
-journeys: build ## journeys against the running local control plane
-	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig apply -f crds/qinlingjob.yaml
-	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig wait --for=condition=Established --timeout=60s crd/qinlingjobs.qinling.io
+journeys: build crd ## journeys against the running local control plane
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.journeys.json
 
 test: lint unit ## unit tests, then the journeys on a fresh local control plane, torn down even on failure
 	@$(MAKE) --no-print-directory cluster-up
 	@status=0; $(MAKE) --no-print-directory journeys || status=$$?; \
 	  $(MAKE) --no-print-directory cluster-down; exit $$status
+
+crd: ## install the QinlingJob CRD on the local cluster
+	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig apply -f crds/qinlingjob.yaml
+	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig wait --for=condition=Established --timeout=60s crd/qinlingjobs.qinling.io
+
+bench-operator: cluster-up crd ## operator convergence for 1,000 and 10,000 jobs vs plain CronJobs (SIZES=...)
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/operator.js --sizes $(or $(SIZES),1000,10000)
 
 clean: cluster-down ## remove build outputs and cluster state (not the binary cache)
 	rm -rf dist $(CLUSTER_DIR)

@@ -3,6 +3,7 @@
 // here, so `status.nextExecutionTime` is the time the CronJob really fires. Every function takes
 // `now` (or a reference time) explicitly.
 import { CronExpressionParser } from 'cron-parser';
+import { memo } from './memo.js';
 
 export class ScheduleError extends Error {}
 
@@ -70,7 +71,9 @@ const restricted = (field: string) => field !== '*' && field !== '?';
  * both restricted where one is a stepped wildcard (the two parsers combine those differently),
  * and patterns that can never fire (`0 0 30 2 *`).
  */
-export function parsePattern(pattern: string): string {
+export const parsePattern = memo(4096, (p: string) => p, parsePatternUncached);
+
+function parsePatternUncached(pattern: string): string {
   const p = pattern.trim();
   if (p === '') throw new ScheduleError('the pattern is empty');
   if (/^(CRON_)?TZ=/i.test(p)) throw new ScheduleError('time zone prefixes are not supported; use timeZone');
@@ -114,14 +117,30 @@ function expr(pattern: string, from: Date, tz: string) {
   return CronExpressionParser.parse(parsePattern(pattern), { currentDate: from, tz });
 }
 
+const MINUTE = 60_000;
+
+// Ticks fall on whole minutes, so the first tick after any instant of a minute is the first
+// tick after that minute's start, and the last tick before any instant of a minute is the last
+// one before its end: keying the memo by minute is exact, and lets thousands of jobs share.
+const nextTickAt = memo(
+  16_384,
+  (pattern: string, tz: string, minute: number) => `${pattern}|${tz}|${minute}`,
+  (pattern: string, tz: string, minute: number) => expr(pattern, new Date(minute), tz).next().getTime(),
+);
+const prevTickAt = memo(
+  16_384,
+  (pattern: string, tz: string, minute: number) => `${pattern}|${tz}|${minute}`,
+  (pattern: string, tz: string, minute: number) => expr(pattern, new Date(minute), tz).prev().getTime(),
+);
+
 /** The first tick strictly after `after`. */
 export function nextTick(pattern: string, tz: string, after: Date): Date {
-  return expr(pattern, after, tz).next().toDate();
+  return new Date(nextTickAt(pattern, tz, Math.floor(after.getTime() / MINUTE) * MINUTE));
 }
 
 /** The last tick strictly before `before`. */
 export function prevTick(pattern: string, tz: string, before: Date): Date {
-  return expr(pattern, before, tz).prev().toDate();
+  return new Date(prevTickAt(pattern, tz, Math.ceil(before.getTime() / MINUTE) * MINUTE));
 }
 
 /**
