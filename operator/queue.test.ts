@@ -68,10 +68,14 @@ describe('WorkQueue', () => {
     expect(q.depth).to.equal(1);
   });
 
-  it('releases waiting workers on shutdown', async () => {
+  it('releases waiting workers on shutdown, and hands out nothing more', async () => {
     const q = new WorkQueue();
     const waiting = q.get();
     q.shutdown();
     expect(await waiting).to.equal(undefined);
+    const q2 = new WorkQueue();
+    q2.add('left-over');
+    q2.shutdown();
+    expect(await q2.get()).to.equal(undefined);
   });
 });

@@ -83,15 +83,15 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
-  /** The next key to work on; undefined once shut down. */
+  /** The next key to work on; undefined once shut down (what is left is dropped: level-based). */
   get(): Promise<string | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.queue.shift();
     if (key !== undefined) {
       this.queued.delete(key);
       this.processing.add(key);
       return Promise.resolve(key);
     }
-    if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

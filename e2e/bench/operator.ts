@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Watch, type V1CronJob } from '@kubernetes/client-node';
-import { FUNCTION_ID, createJob, startOperator } from '../journeys/operator.js';
+import { loadKube } from '../../operator/kube.js';
+import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { clients, recorder, testNamespace } from '../journeys/support.js';
 
 const { values } = parseArgs({
@@ -19,7 +20,9 @@ const { values } = parseArgs({
 });
 const sizes = (values.sizes ?? '').split(',').map(Number);
 const inflight = Number(values.inflight);
-const { batch, kc } = clients();
+const { kc } = clients();
+// Both sides create through the same keep-alive client, so the comparison is of the servers.
+const { batch, custom } = loadKube(process.env.KUBECONFIG ?? '');
 const NEVER = '0 0 1 1 *'; // nothing fires during the measurement
 
 interface Result {
@@ -141,7 +144,19 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
   const r = await measure(
     n,
     names,
-    (name) => createJob(ns.name, name, { pattern: NEVER, functionId: FUNCTION_ID }),
+    (name) =>
+      custom.createNamespacedCustomObject({
+        group: 'qinling.io',
+        version: 'v1',
+        namespace: ns.name,
+        plural: 'qinlingjobs',
+        body: {
+          apiVersion: 'qinling.io/v1',
+          kind: 'QinlingJob',
+          metadata: { name },
+          spec: { pattern: NEVER, functionId: FUNCTION_ID },
+        },
+      }),
     [
       {
         path: `/apis/batch/v1/namespaces/${ns.name}/cronjobs`,
