@@ -115,8 +115,22 @@ async function baseline(n: number): Promise<Result> {
     ],
     done,
   );
-  await ns.remove();
+  await drop(ns);
   return r;
+}
+
+/** Deletes a namespace and waits until it is gone, so one measurement's cleanup never loads the next. */
+async function drop(ns: { name: string; remove: () => Promise<void> }): Promise<void> {
+  await ns.remove();
+  const { core } = clients();
+  for (;;) {
+    try {
+      await core.readNamespace({ name: ns.name });
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 function rssOf(pid: number): number {
@@ -180,7 +194,7 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
   clearInterval(sampler);
   await op.stop();
   await runtime.close();
-  await ns.remove();
+  await drop(ns);
   return { ...r, rssMiB: rss / 2 ** 20 };
 }
 
