@@ -1,6 +1,7 @@
 // One reconcile pass for one QinlingJob: read the world from the caches, ask the planner, and
 // make the few writes it calls for. Idempotent and level-based: any pass may be repeated.
 import { PatchStrategy, setHeaderOptions, type V1CronJob, type V1Job } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
@@ -175,7 +176,7 @@ export class Reconciler {
   }
 
   private async writeStatus(job: QinlingJob, p: Plan, runs: ObservedRun[]): Promise<void> {
-    if (JSON.stringify(job.status ?? {}) === JSON.stringify(p.status)) return;
+    if (sameJson(job.status ?? {}, p.status)) return;
     const before = job.status?.executions ?? 0;
     await this.kube.custom.replaceNamespacedCustomObjectStatus({
       group: GROUP,
@@ -224,6 +225,14 @@ export class Reconciler {
       this.log.warn({ err, reason: e.reason }, 'could not record event'); // events are best effort
     }
   }
+}
+
+/**
+ * Equal as JSON, whatever the key order: the apiserver returns keys sorted, the planner builds
+ * them in its own order, and comparing text would write an unchanged status on every pass.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
 }
 
 /** Handled by the controller like a 409 from the apiserver: a quiet, prompt requeue. */

@@ -133,6 +133,45 @@ async function drop(ns: { name: string; remove: () => Promise<void> }): Promise<
   }
 }
 
+/** N QinlingJobs created with no operator running: what the custom resource alone costs. */
+async function resourcesOnly(n: number): Promise<Result> {
+  const ns = await testNamespace(`bench-cr-${n}`);
+  const names = Array.from({ length: n }, (_, i) => `job-${i}`);
+  const done = new Map<string, number>();
+  const r = await measure(
+    n,
+    names,
+    (name) => createResource(ns.name, name),
+    [
+      {
+        path: `/apis/qinling.io/v1/namespaces/${ns.name}/qinlingjobs`,
+        onEvent: (o, at) => {
+          const name = (o as { metadata: { name: string } }).metadata.name;
+          if (!done.has(name)) done.set(name, at);
+        },
+      },
+    ],
+    done,
+  );
+  await drop(ns);
+  return r;
+}
+
+function createResource(namespace: string, name: string) {
+  return custom.createNamespacedCustomObject({
+    group: 'qinling.io',
+    version: 'v1',
+    namespace,
+    plural: 'qinlingjobs',
+    body: {
+      apiVersion: 'qinling.io/v1',
+      kind: 'QinlingJob',
+      metadata: { name },
+      spec: { pattern: NEVER, functionId: FUNCTION_ID },
+    },
+  });
+}
+
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -158,19 +197,7 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
   const r = await measure(
     n,
     names,
-    (name) =>
-      custom.createNamespacedCustomObject({
-        group: 'qinling.io',
-        version: 'v1',
-        namespace: ns.name,
-        plural: 'qinlingjobs',
-        body: {
-          apiVersion: 'qinling.io/v1',
-          kind: 'QinlingJob',
-          metadata: { name },
-          spec: { pattern: NEVER, functionId: FUNCTION_ID },
-        },
-      }),
+    (name) => createResource(ns.name, name),
     [
       {
         path: `/apis/batch/v1/namespaces/${ns.name}/cronjobs`,
@@ -203,18 +230,19 @@ const rows: string[] = [];
 const totals = new Map<number, number>();
 for (const n of sizes) {
   const base = await baseline(n);
+  const cr = await resourcesOnly(n);
   const op = await withOperator(n);
   totals.set(n, op.totalMs);
   rows.push(
-    `| ${n} | ${s(base.totalMs)} | ${s(op.totalMs)} | ${(op.totalMs / base.totalMs).toFixed(2)}x | ` +
+    `| ${n} | ${s(base.totalMs)} | ${s(cr.totalMs)} | ${s(op.totalMs)} | ${(op.totalMs / base.totalMs).toFixed(2)}x | ` +
       `${s(base.p50)} / ${s(base.p99)} | ${s(op.p50)} / ${s(op.p99)} | ${op.rssMiB.toFixed(0)} MiB |`,
   );
   console.log(rows.at(-1));
 }
 console.log(
-  '\n| N | baseline: N CronJobs | operator: N QinlingJobs converged | ratio | baseline p50 / p99 | operator p50 / p99 | operator peak RSS |',
+  '\n| N | baseline: N CronJobs | N QinlingJobs, no operator | operator: N QinlingJobs converged | ratio to baseline | baseline p50 / p99 | operator p50 / p99 | operator peak RSS |',
 );
-console.log('|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 const [a, b] = sizes;
 if (a !== undefined && b !== undefined && totals.has(a) && totals.has(b)) {

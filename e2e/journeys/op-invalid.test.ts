@@ -5,36 +5,17 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
-import { clients, clusterDir, eventually, recorder, testNamespace } from './support.js';
-import {
-  createJob,
-  FUNCTION_ID,
-  jobWhere,
-  patchSpec,
-  startOperator,
-  type OperatorProcess,
-} from './operator.js';
+import { clients, clusterDir, eventually } from './support.js';
+import { createJob, FUNCTION_ID, jobWhere, patchSpec, withOperator } from './operator.js';
 
 const run = promisify(execFile);
 
 describe('journey: operator — invalid jobs', function () {
   const { batch, core } = clients();
-  let ns: Awaited<ReturnType<typeof testNamespace>>;
-  let runtime: Awaited<ReturnType<typeof recorder>>;
-  let op: OperatorProcess;
-  before(async () => {
-    ns = await testNamespace('op-invalid');
-    runtime = await recorder();
-    op = await startOperator(ns.name, runtime.url);
-  });
-  after(async () => {
-    await op.stop();
-    await runtime.close();
-    await ns.remove();
-  });
+  const scene = withOperator('op-invalid');
 
   async function applyExpectingRefusal(spec: object): Promise<string> {
-    const file = `${tmpdir()}/${ns.name}-${Math.random().toString(36).slice(2)}.json`;
+    const file = `${tmpdir()}/${scene.ns}-${Math.random().toString(36).slice(2)}.json`;
     writeFileSync(
       file,
       JSON.stringify({
@@ -50,7 +31,7 @@ describe('journey: operator — invalid jobs', function () {
         `${clusterDir}/kubeconfig`,
         'apply',
         '-n',
-        ns.name,
+        scene.ns,
         '-f',
         file,
       ]);
@@ -89,10 +70,10 @@ describe('journey: operator — invalid jobs', function () {
       ['every', '@every 1m'],
       ['seconds', '*/10 * * * * *'],
     ];
-    for (const [name, pattern] of bad) await createJob(ns.name, name, { pattern });
+    for (const [name, pattern] of bad) await createJob(scene.ns, name, { pattern });
     for (const [name, pattern] of bad) {
       const j = await jobWhere(
-        ns.name,
+        scene.ns,
         name,
         'Valid=False',
         20_000,
@@ -105,25 +86,25 @@ describe('journey: operator — invalid jobs', function () {
     }
     const events = await eventually('InvalidSpec events', 20_000, async () => {
       const list = await core.listNamespacedEvent({
-        namespace: ns.name,
+        namespace: scene.ns,
         fieldSelector: 'reason=InvalidSpec',
       });
       return list.items.length >= 3 ? list.items : undefined;
     });
     expect(events.map((e) => e.involvedObject.name).sort()).to.deep.equal(['every', 'feb30', 'seconds']);
-    const cronJobs = await batch.listNamespacedCronJob({ namespace: ns.name });
+    const cronJobs = await batch.listNamespacedCronJob({ namespace: scene.ns });
     expect(cronJobs.items).to.deep.equal([]);
 
     // Still alive and healthy, and serving other jobs.
-    expect(op.child.exitCode).to.equal(null);
-    const health = await fetch(`http://127.0.0.1:${await op.port()}/healthz`);
+    expect(scene.op.child.exitCode).to.equal(null);
+    const health = await fetch(`http://127.0.0.1:${await scene.op.port()}/healthz`);
     expect(health.status).to.equal(200);
-    await createJob(ns.name, 'fine', { pattern: '0 0 * * *' });
-    await jobWhere(ns.name, 'fine', 'Running', 20_000, (x) => x.status?.phase === 'Running');
+    await createJob(scene.ns, 'fine', { pattern: '0 0 * * *' });
+    await jobWhere(scene.ns, 'fine', 'Running', 20_000, (x) => x.status?.phase === 'Running');
     // And a fixed spec recovers.
-    await patchSpec(ns.name, 'feb30', { pattern: '0 0 28 2 *' });
+    await patchSpec(scene.ns, 'feb30', { pattern: '0 0 28 2 *' });
     const fixed = await jobWhere(
-      ns.name,
+      scene.ns,
       'feb30',
       'Running once fixed',
       20_000,

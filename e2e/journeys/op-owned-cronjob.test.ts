@@ -1,36 +1,24 @@
 // Behaviour 13: the managed CronJob is restored when edited or deleted; a same-named CronJob
 // the operator does not own is neither adopted nor overwritten, and a condition says so.
 import { expect } from 'chai';
-import { clients, eventually, recorder, testNamespace } from './support.js';
-import { createJob, jobWhere, startOperator, type OperatorProcess } from './operator.js';
+import { clients, eventually } from './support.js';
+import { createJob, jobWhere, withOperator } from './operator.js';
 
 describe('journey: operator — the CronJob it owns, and one it does not', function () {
   const { batch } = clients();
-  let ns: Awaited<ReturnType<typeof testNamespace>>;
-  let runtime: Awaited<ReturnType<typeof recorder>>;
-  let op: OperatorProcess;
-  before(async () => {
-    ns = await testNamespace('op-owned');
-    runtime = await recorder();
-    op = await startOperator(ns.name, runtime.url);
-  });
-  after(async () => {
-    await op.stop();
-    await runtime.close();
-    await ns.remove();
-  });
+  const scene = withOperator('op-owned');
 
   it('restores an edited or deleted CronJob', async function () {
     this.timeout(60_000);
-    await createJob(ns.name, 'kept', { pattern: '0 3 * * *', functionInput: 'keep me' });
+    await createJob(scene.ns, 'kept', { pattern: '0 3 * * *', functionInput: 'keep me' });
     const cj = await eventually('the CronJob', 20_000, () =>
-      batch.readNamespacedCronJob({ name: 'kept', namespace: ns.name }),
+      batch.readNamespacedCronJob({ name: 'kept', namespace: scene.ns }),
     );
     const original = cj.metadata?.uid;
     await batch.patchNamespacedCronJob(
       {
         name: 'kept',
-        namespace: ns.name,
+        namespace: scene.ns,
         body: [
           { op: 'replace', path: '/spec/schedule', value: '* * * * *' },
           {
@@ -46,15 +34,15 @@ describe('journey: operator — the CronJob it owns, and one it does not', funct
       ),
     );
     await eventually('the edit undone', 20_000, async () => {
-      const c = await batch.readNamespacedCronJob({ name: 'kept', namespace: ns.name });
+      const c = await batch.readNamespacedCronJob({ name: 'kept', namespace: scene.ns });
       return (
         c.spec?.schedule === '0 3 * * *' &&
         c.spec.jobTemplate.spec?.template.spec?.containers[0]?.image !== 'evil:latest'
       );
     });
-    await batch.deleteNamespacedCronJob({ name: 'kept', namespace: ns.name });
+    await batch.deleteNamespacedCronJob({ name: 'kept', namespace: scene.ns });
     const back = await eventually('the CronJob recreated', 20_000, async () => {
-      const c = await batch.readNamespacedCronJob({ name: 'kept', namespace: ns.name });
+      const c = await batch.readNamespacedCronJob({ name: 'kept', namespace: scene.ns });
       return c.metadata?.uid !== original ? c : undefined;
     });
     expect(back.spec?.schedule).to.equal('0 3 * * *');
@@ -63,7 +51,7 @@ describe('journey: operator — the CronJob it owns, and one it does not', funct
   it('leaves a same-named CronJob it does not own alone, and says so', async function () {
     this.timeout(60_000);
     const theirs = await batch.createNamespacedCronJob({
-      namespace: ns.name,
+      namespace: scene.ns,
       body: {
         metadata: { name: 'taken', labels: { owner: 'someone-else' } },
         spec: {
@@ -82,9 +70,9 @@ describe('journey: operator — the CronJob it owns, and one it does not', funct
         },
       },
     });
-    await createJob(ns.name, 'taken', { pattern: '* * * * *' });
+    await createJob(scene.ns, 'taken', { pattern: '* * * * *' });
     const j = await jobWhere(
-      ns.name,
+      scene.ns,
       'taken',
       'Ready=False',
       20_000,
@@ -93,7 +81,7 @@ describe('journey: operator — the CronJob it owns, and one it does not', funct
     const ready = j.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready?.reason).to.equal('NameConflict');
     expect(ready?.message).to.contain('not owned by this job');
-    const after = await batch.readNamespacedCronJob({ name: 'taken', namespace: ns.name });
+    const after = await batch.readNamespacedCronJob({ name: 'taken', namespace: scene.ns });
     expect(after.metadata?.resourceVersion).to.equal(theirs.metadata?.resourceVersion);
     expect(after.metadata?.ownerReferences ?? []).to.deep.equal([]);
   });

@@ -3,31 +3,12 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { clients, eventually, kubectl, recorder, testNamespace } from './support.js';
-import {
-  executions,
-  FUNCTION_ID,
-  getJob,
-  jobWhere,
-  startOperator,
-  type OperatorProcess,
-} from './operator.js';
+import { clients, eventually, kubectl } from './support.js';
+import { executions, FUNCTION_ID, getJob, jobWhere, withOperator } from './operator.js';
 
 describe('journey: operator — a recurring job', function () {
   const { batch } = clients();
-  let ns: Awaited<ReturnType<typeof testNamespace>>;
-  let runtime: Awaited<ReturnType<typeof recorder>>;
-  let op: OperatorProcess;
-  before(async () => {
-    ns = await testNamespace('op-recur');
-    runtime = await recorder();
-    op = await startOperator(ns.name, runtime.url);
-  });
-  after(async () => {
-    await op.stop();
-    await runtime.close();
-    await ns.remove();
-  });
+  const scene = withOperator('op-recur');
 
   const input = [
     `{"text": "it's \\"quoted\\"", "cmd": "$(rm -rf /) && \`id\`", "cost": "$$5 \${HOME} $HOME"}`,
@@ -36,7 +17,7 @@ describe('journey: operator — a recurring job', function () {
 
   it('kubectl apply: an owned CronJob (zone, restricted pods, no retries) and a Running status', async function () {
     this.timeout(60_000);
-    const manifest = `${tmpdir()}/${ns.name}-ticker.json`;
+    const manifest = `${tmpdir()}/${scene.ns}-ticker.json`;
     writeFileSync(
       manifest,
       JSON.stringify({
@@ -46,17 +27,17 @@ describe('journey: operator — a recurring job', function () {
         spec: { name: 'ticker job', functionId: FUNCTION_ID, functionInput: input, pattern: '* * * * *' },
       }),
     );
-    expect(await kubectl('apply', '-n', ns.name, '-f', manifest)).to.contain(
+    expect(await kubectl('apply', '-n', scene.ns, '-f', manifest)).to.contain(
       'qinlingjob.qinling.io/ticker created',
     );
     const job = await jobWhere(
-      ns.name,
+      scene.ns,
       'ticker',
       'Running with a next execution time',
       30_000,
       (j) => j.status?.phase === 'Running' && !!j.status.nextExecutionTime,
     );
-    const cj = await batch.readNamespacedCronJob({ name: 'ticker', namespace: ns.name });
+    const cj = await batch.readNamespacedCronJob({ name: 'ticker', namespace: scene.ns });
     expect(cj.metadata?.ownerReferences?.[0]).to.include({
       kind: 'QinlingJob',
       uid: job.metadata.uid,
@@ -76,16 +57,16 @@ describe('journey: operator — a recurring job', function () {
     });
     expect(pod?.containers[0]?.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
     expect(pod?.automountServiceAccountToken).to.equal(false);
-    const printed = await kubectl('get', 'qjob', '-n', ns.name);
+    const printed = await kubectl('get', 'qjob', '-n', scene.ns);
     expect(printed).to.match(/ticker\s+Running\s+\* \* \* \* \*\s+\d{4}-/);
   });
 
   it('runs at the announced time, once per tick, with the input byte for byte', async function () {
     this.timeout(200_000);
-    const before = await getJob(ns.name, 'ticker');
+    const before = await getJob(scene.ns, 'ticker');
     const announced = before.status?.nextExecutionTime ?? '';
     const uid = before.metadata.uid;
-    const first = await eventually('the first execution', 130_000, () => executions(runtime.calls)[0]);
+    const first = await eventually('the first execution', 130_000, () => executions(scene.runtime.calls)[0]);
     expect(first.scheduled).to.equal(announced);
     expect(first.at.getTime()).to.be.at.least(new Date(announced).getTime());
     expect(first.body).to.deep.equal({
@@ -97,7 +78,7 @@ describe('journey: operator — a recurring job', function () {
     });
     expect(first.jobId).to.equal(uid);
     expect(first.key).to.equal(`${uid}/${announced}`);
-    const runs = await batch.listNamespacedJob({ namespace: ns.name });
+    const runs = await batch.listNamespacedJob({ namespace: scene.ns });
     const run = runs.items.find(
       (j) => j.metadata?.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp'],
     );
@@ -109,7 +90,7 @@ describe('journey: operator — a recurring job', function () {
 
     const next = (
       await jobWhere(
-        ns.name,
+        scene.ns,
         'ticker',
         'the next tick announced',
         30_000,
@@ -117,12 +98,12 @@ describe('journey: operator — a recurring job', function () {
       )
     ).status?.nextExecutionTime;
     expect(new Date(next ?? 0).getTime() - new Date(announced).getTime()).to.equal(60_000);
-    await eventually('the second execution', 90_000, () => executions(runtime.calls).length >= 2);
-    const calls = executions(runtime.calls);
+    await eventually('the second execution', 90_000, () => executions(scene.runtime.calls).length >= 2);
+    const calls = executions(scene.runtime.calls);
     expect(calls.map((c) => c.scheduled).slice(0, 2)).to.deep.equal([announced, next]);
     expect(new Set(calls.map((c) => c.key)).size).to.equal(calls.length); // never twice for one tick
     const done = await jobWhere(
-      ns.name,
+      scene.ns,
       'ticker',
       'two executions counted',
       30_000,

@@ -1,7 +1,7 @@
 // Behaviour 6: suspend pauses the job (no runs); resuming recomputes the next run from now, and
 // a tick that passed while paused is not run late.
 import { expect } from 'chai';
-import { clients, recorder, testNamespace } from './support.js';
+import { clients } from './support.js';
 import {
   callsAtLeast,
   createJob,
@@ -9,43 +9,36 @@ import {
   jobWhere,
   patchSpec,
   sleep,
-  startOperator,
   untilNextMinute,
-  type OperatorProcess,
+  withOperator,
 } from './operator.js';
 
 describe('journey: operator — suspend and resume', function () {
-  let ns: Awaited<ReturnType<typeof testNamespace>>;
-  let runtime: Awaited<ReturnType<typeof recorder>>;
-  let op: OperatorProcess;
-  before(async () => {
-    ns = await testNamespace('op-pause');
-    runtime = await recorder();
-    op = await startOperator(ns.name, runtime.url);
-  });
-  after(async () => {
-    await op.stop();
-    await runtime.close();
-    await ns.remove();
-  });
+  const scene = withOperator('op-pause');
 
   it('pauses with no runs, and resumes from now', async function () {
     this.timeout(300_000);
-    await createJob(ns.name, 'pausable', { pattern: '* * * * *' });
-    await jobWhere(ns.name, 'pausable', 'Running', 30_000, (j) => j.status?.phase === 'Running');
-    await patchSpec(ns.name, 'pausable', { suspend: true });
-    const paused = await jobWhere(ns.name, 'pausable', 'Paused', 30_000, (j) => j.status?.phase === 'Paused');
+    await createJob(scene.ns, 'pausable', { pattern: '* * * * *' });
+    await jobWhere(scene.ns, 'pausable', 'Running', 30_000, (j) => j.status?.phase === 'Running');
+    await patchSpec(scene.ns, 'pausable', { suspend: true });
+    const paused = await jobWhere(
+      scene.ns,
+      'pausable',
+      'Paused',
+      30_000,
+      (j) => j.status?.phase === 'Paused',
+    );
     expect(paused.status?.phase).to.equal('Paused');
-    const cj = await clients().batch.readNamespacedCronJob({ name: 'pausable', namespace: ns.name });
+    const cj = await clients().batch.readNamespacedCronJob({ name: 'pausable', namespace: scene.ns });
     expect(cj.spec?.suspend).to.equal(true);
     // Stay paused across a tick, and resume a few seconds after the following one: the
     // CronJob controller would start that tick late (within startingDeadlineSeconds) if let.
     await sleep(untilNextMinute(65));
-    expect(executions(runtime.calls), 'no run while paused').to.have.length(0);
+    expect(executions(scene.runtime.calls), 'no run while paused').to.have.length(0);
     const resumedAt = Date.now();
-    await patchSpec(ns.name, 'pausable', { suspend: false });
+    await patchSpec(scene.ns, 'pausable', { suspend: false });
     const resumed = await jobWhere(
-      ns.name,
+      scene.ns,
       'pausable',
       'Running again',
       30_000,
@@ -54,13 +47,13 @@ describe('journey: operator — suspend and resume', function () {
     const next = new Date(resumed.status?.nextExecutionTime ?? 0).getTime();
     expect(next).to.equal(Math.ceil(resumedAt / 60_000) * 60_000); // the first tick after now
     await jobWhere(
-      ns.name,
+      scene.ns,
       'pausable',
       'a run after resuming',
       90_000,
       (j) => (j.status?.executions ?? 0) >= 1,
     );
-    const calls = await callsAtLeast(runtime.calls, 1);
+    const calls = await callsAtLeast(scene.runtime.calls, 1);
     expect(calls.map((c) => new Date(c.scheduled).getTime())).to.deep.equal([next]);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { kubeconfigYaml } from '../cluster/components.js';
 import type { QinlingJob, QinlingJobSpec } from '../../domain/types.js';
-import { clients, clusterDir, eventually, repoRoot } from './support.js';
+import { clients, clusterDir, eventually, recorder, repoRoot, testNamespace } from './support.js';
 
 export const OPERATOR_IMAGE = 'registry.local/qinling-jobs:dev';
 export const FUNCTION_ID = '5b2a7c1e-1111-4222-8333-944455556666';
@@ -222,4 +222,32 @@ export function callsAtLeast(
     const c = executions(calls);
     return c.length >= n ? c : undefined;
   });
+}
+
+export interface OperatorScene {
+  /** The journey's namespace. */
+  ns: string;
+  runtime: Awaited<ReturnType<typeof recorder>>;
+  op: OperatorProcess;
+}
+
+/**
+ * Registers hooks that give the calling describe block its own namespace, a recording function
+ * runtime, and an operator watching only that namespace; all torn down after it.
+ */
+export function withOperator(prefix: string, opts: { args?: string[] } = {}): OperatorScene {
+  const scene = {} as OperatorScene;
+  let ns: Awaited<ReturnType<typeof testNamespace>> | undefined;
+  before(async () => {
+    ns = await testNamespace(prefix);
+    scene.ns = ns.name;
+    scene.runtime = await recorder();
+    scene.op = await startOperator(ns.name, scene.runtime.url, opts);
+  });
+  after(async () => {
+    await scene.op?.stop();
+    await scene.runtime?.close();
+    await ns?.remove();
+  });
+  return scene;
 }
