@@ -254,8 +254,11 @@ class Pass {
     let next = date(st.nextExecutionTime);
     let byOperator = st.nextRunByOperator ?? false;
     if (!next) {
+      // Planned from the job's creation, as Qinling did at create time, so the REST facade can
+      // show the same first run before the operator has seen the job.
+      const created = date(this.job.metadata.creationTimestamp) ?? this.now;
       next = pattern
-        ? firstRun(pattern, this.tz, this.now, date(spec.firstExecutionTime))
+        ? firstRun(pattern, this.tz, created, date(spec.firstExecutionTime))
         : date(spec.firstExecutionTime);
       byOperator = !pattern;
       st.firstExecutionTime = iso(next);

@@ -1,0 +1,232 @@
+import { expect } from 'chai';
+import { DomainError } from './errors.js';
+import type { QinlingJob } from './types.js';
+import { readTime, specFromCreate, specFromUpdate, toWire, wireTime } from './wire.js';
+
+const now = new Date('2026-11-27T12:00:30Z');
+const FID = '5b2a7c1e-1111-4222-8333-944455556666';
+const create = (b: Record<string, unknown>) =>
+  specFromCreate(
+    {
+      name: null,
+      function_id: FID,
+      function_alias: null,
+      function_version: 0,
+      function_input: null,
+      first_execution_time: null,
+      pattern: null,
+      count: null,
+      ...b,
+    },
+    now,
+  );
+
+function refused(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(DomainError);
+    return (err as Error).message;
+  }
+  throw new Error('accepted');
+}
+
+describe('wire: times', () => {
+  const cases: [string, string][] = [
+    ['2026-11-27 14:15:06', '2026-11-27T14:15:06.000Z'],
+    ['2026-11-27 14:15:06.217819', '2026-11-27T14:15:06.217Z'],
+    ['2026-11-27T14:15:06Z', '2026-11-27T14:15:06.000Z'],
+    ['2026-11-27T14:15', '2026-11-27T14:15:00.000Z'],
+    ['2026-11-27T16:15:06+02:00', '2026-11-27T14:15:06.000Z'],
+  ];
+  for (const [raw, want] of cases)
+    it(`reads "${raw}" as UTC`, () => expect(readTime('t', raw).toISOString()).to.equal(want));
+  for (const bad of ['tomorrow', '2026-02-30 10:00:00', '2026-11-27 25:00:00', '']) {
+    it(`refuses "${bad}"`, () =>
+      expect(refused(() => readTime('first_execution_time', bad))).to.contain(
+        'Invalid first_execution_time',
+      ));
+  }
+  it('writes whole seconds in UTC', () =>
+    expect(wireTime('2026-11-27T14:15:06.789Z')).to.equal('2026-11-27T14:15:06Z'));
+});
+
+describe("wire: create follows Qinling's rules", () => {
+  it('takes a recurring job', () => {
+    expect(create({ pattern: '*/5 * * * *', count: 3, name: 'n', function_input: '{"a": 1}' })).to.deep.equal(
+      {
+        functionVersion: 0,
+        timeZone: 'Etc/UTC',
+        name: 'n',
+        functionId: FID,
+        functionInput: '{"a": 1}',
+        pattern: '*/5 * * * *',
+        count: 3,
+      },
+    );
+  });
+  it('takes a one-shot job a minute ahead, to the second', () => {
+    expect(create({ first_execution_time: '2026-11-27 12:01:31' }).firstExecutionTime).to.equal(
+      '2026-11-27T12:01:31Z',
+    );
+  });
+  const bad: [string, Record<string, unknown>, string][] = [
+    ['no function', { function_id: null }, 'Either function_alias or function_id must be specified.'],
+    ['no pattern and no time', {}, 'pattern or first_execution_time must be specified.'],
+    [
+      'a time under a minute ahead',
+      { first_execution_time: '2026-11-27 12:01:00' },
+      'Execution time must be at least 1 minute in the future.',
+    ],
+    [
+      'a count without pattern',
+      { first_execution_time: '2026-11-27 13:00:00', count: 2 },
+      'pattern must be provided if count is greater than 1.',
+    ],
+    ['a bad pattern', { pattern: '0 0 30 2 *' }, 'The specified pattern is not valid: 0 0 30 2 *'],
+    ['six fields', { pattern: '* * * * * *' }, 'The specified pattern is not valid: * * * * * *'],
+    ['count 0', { pattern: '* * * * *', count: 0 }, 'count must be greater than 0.'],
+    ['count as text', { pattern: '* * * * *', count: '2' }, 'Invalid count'],
+    [
+      'input as an object',
+      { pattern: '* * * * *', function_input: { a: 1 } },
+      'Invalid function_input: must be a string.',
+    ],
+    ['a negative version', { pattern: '* * * * *', function_version: -1 }, 'Invalid function_version'],
+    ['an unknown key', { pattern: '* * * * *', project_id: 'x' }, 'Unknown attribute(s): project_id'],
+    ['a non-uuid function id', { function_id: 'abc', pattern: '* * * * *' }, 'Invalid function_id: abc'],
+  ];
+  for (const [name, body, msg] of bad)
+    it(`refuses ${name}`, () => expect(refused(() => create(body))).to.contain(msg));
+  it('refuses a body that is not an object', () =>
+    expect(refused(() => specFromCreate([], now))).to.contain('JSON object'));
+});
+
+function job(spec: QinlingJob['spec'], status?: QinlingJob['status']): QinlingJob {
+  return {
+    apiVersion: 'qinling.io/v1',
+    kind: 'QinlingJob',
+    metadata: { name: 'job-x', namespace: 'p1', uid: 'u-1', creationTimestamp: '2026-11-27T12:00:10Z' },
+    spec: { functionId: FID, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+describe('wire: update', () => {
+  const recurring = job(
+    { pattern: '* * * * *' },
+    { phase: 'Running', nextExecutionTime: '2026-11-27T12:01:00Z' },
+  );
+  const upd = (j: QinlingJob, b: Record<string, unknown>) =>
+    specFromUpdate(
+      { name: null, status: null, pattern: null, next_execution_time: null, function_input: null, ...b },
+      j,
+      now,
+    );
+  it('null means unchanged', () => expect(upd(recurring, {})).to.deep.equal({}));
+  it('pause, resume, cancel', () => {
+    expect(upd(recurring, { status: 'paused' })).to.deep.equal({ suspend: true });
+    expect(upd(recurring, { status: 'running' })).to.deep.equal({ suspend: false });
+    expect(upd(recurring, { status: 'cancelled' })).to.deep.equal({ cancelled: true });
+  });
+  it('moves the next run, taken as given', () => {
+    expect(upd(recurring, { next_execution_time: '2026-11-27 12:05:07' })).to.deep.equal({
+      nextExecutionTime: '2026-11-27T12:05:07Z',
+    });
+  });
+  const bad: [string, QinlingJob, Record<string, unknown>, string][] = [
+    [
+      'a done job',
+      job({ pattern: '* * * * *' }, { phase: 'Done' }),
+      { name: 'x' },
+      'Can not update a finished job.',
+    ],
+    [
+      'a cancelled job',
+      job({ pattern: '* * * * *', cancelled: true }, { phase: 'Cancelled' }),
+      { status: 'running' },
+      'Can not update a finished job.',
+    ],
+    ['status done', recurring, { status: 'done' }, 'Invalid status.'],
+    [
+      'a pattern on a one-shot',
+      job({ firstExecutionTime: '2026-11-27T13:00:00Z' }),
+      { pattern: '* * * * *' },
+      'Can not change job type.',
+    ],
+    ['removing the pattern', recurring, { pattern: '' }, 'Can not change job type.'],
+    ['a bad pattern', recurring, { pattern: '61 * * * *' }, 'The specified pattern is not valid: 61 * * * *'],
+    [
+      'a next time too soon',
+      recurring,
+      { next_execution_time: '2026-11-27 12:01:00' },
+      'Execution time must be at least 1 minute in the future.',
+    ],
+    ['an unknown key', recurring, { count: 3 }, 'Unknown attribute(s): count'],
+    [
+      'resuming a one-shot whose time is too near',
+      job(
+        { firstExecutionTime: '2026-11-27T12:01:00Z', suspend: true },
+        { phase: 'Paused', nextExecutionTime: '2026-11-27T12:01:00Z' },
+      ),
+      { status: 'running' },
+      'Execution time must be at least 1 minute in the future.',
+    ],
+  ];
+  for (const [name, j, body, msg] of bad)
+    it(`refuses ${name}`, () => expect(refused(() => upd(j, body))).to.contain(msg));
+});
+
+describe('wire: the job as the client sees it', () => {
+  it('has exactly the 14 fields, with the operator-written status', () => {
+    const w = toWire(
+      job(
+        { name: 'nightly', pattern: '0 3 * * *', count: 5, functionInput: 'x' },
+        {
+          phase: 'Running',
+          firstExecutionTime: '2026-11-28T03:00:00.000Z',
+          nextExecutionTime: '2026-11-29T03:00:00.000Z',
+          remaining: 4,
+        },
+      ),
+      'proj-1',
+    );
+    expect(w).to.deep.equal({
+      id: 'u-1',
+      name: 'nightly',
+      function_id: FID,
+      function_alias: null,
+      function_version: 0,
+      function_input: 'x',
+      status: 'running',
+      pattern: '0 3 * * *',
+      count: 4,
+      first_execution_time: '2026-11-28T03:00:00Z',
+      next_execution_time: '2026-11-29T03:00:00Z',
+      project_id: 'proj-1',
+      created_at: '2026-11-27T12:00:10Z',
+      updated_at: null,
+    });
+  });
+  it('before the operator has seen it: the first run as the operator will plan it', () => {
+    const w = toWire(job({ pattern: '*/5 * * * *', count: 2 }), 'p');
+    expect(w.first_execution_time).to.equal('2026-11-27T12:05:00Z');
+    expect(w.next_execution_time).to.equal(w.first_execution_time);
+    expect(w.count).to.equal(2);
+    expect(w.status).to.equal('running');
+  });
+  it('maps phases to Qinling statuses', () => {
+    const phases = {
+      Running: 'running',
+      Paused: 'paused',
+      Done: 'done',
+      Cancelled: 'cancelled',
+      Failed: 'error',
+    } as const;
+    for (const [phase, want] of Object.entries(phases)) {
+      expect(
+        toWire(job({ pattern: '* * * * *' }, { phase: phase as keyof typeof phases }), 'p').status,
+      ).to.equal(want);
+    }
+  });
+});

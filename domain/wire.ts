@@ -1,0 +1,238 @@
+// Qinling's wire format for jobs <-> the QinlingJob resource. Pure: `now` is an argument.
+// The rules and messages are Qinling's (see shared/docs/qinling-api.md), so scripts written
+// against Qinling keep working.
+import { badRequest } from './errors.js';
+import { firstRun, parsePattern, ScheduleError } from './schedule.js';
+import type { Phase, QinlingJob, QinlingJobSpec } from './types.js';
+
+/** The 14 fields of a job, exactly. */
+export interface WireJob {
+  id: string;
+  name: string | null;
+  function_id: string | null;
+  function_alias: string | null;
+  function_version: number;
+  function_input: string | null;
+  status: string;
+  pattern: string | null;
+  count: number | null;
+  first_execution_time: string | null;
+  next_execution_time: string | null;
+  project_id: string;
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+export const ANNOTATION_UPDATED_AT = 'qinling.io/updated-at';
+const MIN_LEAD_MS = 60_000;
+
+const STATUS: Record<Phase, string> = {
+  Running: 'running',
+  Paused: 'paused',
+  Done: 'done',
+  Cancelled: 'cancelled',
+  Failed: 'error',
+};
+
+/** `YYYY-MM-DDTHH:MM:SSZ`, UTC, whole seconds, as Qinling printed times. */
+export function wireTime(t: string | Date | undefined | null): string | null {
+  if (t === undefined || t === null || t === '') return null;
+  const d = typeof t === 'string' ? new Date(t) : t;
+  if (Number.isNaN(d.getTime())) return null;
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Reads a time as Qinling did: any common form, taken as UTC when it names no zone
+ * (`2026-11-27 14:15:06`, `2026-11-27 14:15:06.217819`, `2026-11-27T14:15:06Z`).
+ */
+export function readTime(field: string, raw: unknown): Date {
+  if (typeof raw !== 'string') throw badRequest(`Invalid ${field}: must be a string.`);
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+      raw.trim(),
+    );
+  if (!m) throw badRequest(`Invalid ${field}: ${raw}`);
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map((x) => Number(x ?? '0'));
+  const millis = Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
+  const zone = m[8];
+  const local = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0, 0));
+  // Date.UTC rolls Feb 30 over into March; a real date reads back the same.
+  const real = local.getUTCFullYear() === y && local.getUTCMonth() + 1 === mo && local.getUTCDate() === d;
+  if (!real || (h ?? 0) > 23 || (mi ?? 0) > 59 || (s ?? 0) > 59) throw badRequest(`Invalid ${field}: ${raw}`);
+  let ms = local.getTime() + millis;
+  if (zone && zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  return new Date(ms);
+}
+
+/**
+ * The first run as the operator will plan it, for a job it has not seen yet: so a client
+ * reading its own create sees the same times the job will show once the operator has run.
+ */
+function plannedFirst(job: QinlingJob): string | undefined {
+  const s = job.spec;
+  if (!s.pattern) return s.firstExecutionTime;
+  const created = job.metadata.creationTimestamp ? new Date(job.metadata.creationTimestamp) : new Date(0);
+  const first = s.firstExecutionTime ? new Date(s.firstExecutionTime) : undefined;
+  try {
+    return firstRun(s.pattern, s.timeZone ?? 'Etc/UTC', created, first).toISOString();
+  } catch {
+    return undefined; // an invalid pattern: the operator will say so
+  }
+}
+
+export function toWire(job: QinlingJob, projectId: string): WireJob {
+  const s = job.spec;
+  const st = job.status ?? {};
+  const count = st.remaining ?? (s.pattern ? (s.count ?? null) : 1);
+  const first = st.phase ? st.firstExecutionTime : plannedFirst(job);
+  return {
+    id: job.metadata.uid,
+    name: s.name ?? null,
+    function_id: s.functionId ?? null,
+    function_alias: s.functionAlias ?? null,
+    function_version: s.functionVersion ?? 0,
+    function_input: s.functionInput ?? null,
+    status: st.phase ? STATUS[st.phase] : s.cancelled ? 'cancelled' : s.suspend ? 'paused' : 'running',
+    pattern: s.pattern ?? null,
+    count,
+    first_execution_time: wireTime(first),
+    next_execution_time: wireTime(st.phase ? st.nextExecutionTime : (s.nextExecutionTime ?? first)),
+    project_id: projectId,
+    created_at: wireTime(job.metadata.creationTimestamp),
+    updated_at: wireTime(job.metadata.annotations?.[ANNOTATION_UPDATED_AT]),
+  };
+}
+
+const CREATE_KEYS = [
+  'name',
+  'function_id',
+  'function_alias',
+  'function_version',
+  'function_input',
+  'first_execution_time',
+  'pattern',
+  'count',
+];
+const UPDATE_KEYS = ['name', 'status', 'pattern', 'next_execution_time', 'function_input'];
+
+function object(body: unknown, allowed: string[]): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('The request body must be a JSON object.');
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw badRequest(`Unknown attribute(s): ${unknown.sort().join(', ')}`);
+  return body as Record<string, unknown>;
+}
+
+const given = (v: unknown) => v !== undefined && v !== null;
+
+function str(field: string, v: unknown, max: number): string | undefined {
+  if (!given(v)) return undefined;
+  if (typeof v !== 'string') throw badRequest(`Invalid ${field}: must be a string.`);
+  if (v.length > max) throw badRequest(`Invalid ${field}: longer than ${max} characters.`);
+  return v;
+}
+
+function validPattern(p: string): string {
+  try {
+    parsePattern(p);
+  } catch (err) {
+    if (err instanceof ScheduleError) throw badRequest(`The specified pattern is not valid: ${p}`);
+    throw err;
+  }
+  return p;
+}
+
+function ahead(t: Date, now: Date): Date {
+  if (t.getTime() - now.getTime() < MIN_LEAD_MS)
+    throw badRequest('Execution time must be at least 1 minute in the future.');
+  return t;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A POST /v1/jobs body -> the QinlingJob spec; null means unset. */
+export function specFromCreate(body: unknown, now: Date): QinlingJobSpec {
+  const b = object(body, CREATE_KEYS);
+  const functionId = str('function_id', b.function_id, 64);
+  const functionAlias = str('function_alias', b.function_alias, 255);
+  if (!functionId && !functionAlias)
+    throw badRequest('Either function_alias or function_id must be specified.');
+  if (functionId && !UUID.test(functionId)) throw badRequest(`Invalid function_id: ${functionId}`);
+  const pattern = str('pattern', b.pattern, 128);
+  const firstRaw = given(b.first_execution_time) ? b.first_execution_time : undefined;
+  if (!pattern && firstRaw === undefined)
+    throw badRequest('pattern or first_execution_time must be specified.');
+  if (pattern) validPattern(pattern);
+  const first = firstRaw !== undefined ? ahead(readTime('first_execution_time', firstRaw), now) : undefined;
+  let count: number | undefined;
+  if (given(b.count)) {
+    if (typeof b.count !== 'number' || !Number.isInteger(b.count))
+      throw badRequest('Invalid count: must be an integer.');
+    if (b.count < 1) throw badRequest('count must be greater than 0.');
+    count = b.count;
+  }
+  if (!pattern && (count ?? 1) > 1) throw badRequest('pattern must be provided if count is greater than 1.');
+  let version = 0;
+  if (given(b.function_version)) {
+    if (
+      typeof b.function_version !== 'number' ||
+      !Number.isInteger(b.function_version) ||
+      b.function_version < 0
+    ) {
+      throw badRequest('Invalid function_version: must be an integer of 0 or more.');
+    }
+    version = b.function_version;
+  }
+  // The REST API speaks UTC, whatever zone the operator defaults to.
+  const spec: QinlingJobSpec = { functionVersion: version, timeZone: 'Etc/UTC' };
+  const name = str('name', b.name, 255);
+  const input = str('function_input', b.function_input, 65_536);
+  if (name !== undefined) spec.name = name;
+  if (functionId) spec.functionId = functionId.toLowerCase();
+  if (functionAlias) spec.functionAlias = functionAlias;
+  if (input !== undefined) spec.functionInput = input;
+  if (pattern) spec.pattern = pattern;
+  if (count !== undefined) spec.count = count;
+  if (first) spec.firstExecutionTime = wireTime(first) ?? undefined;
+  return spec;
+}
+
+/** A PUT /v1/jobs/{id} body against the current job -> the spec fields to change. */
+export function specFromUpdate(body: unknown, job: QinlingJob, now: Date): Partial<QinlingJobSpec> {
+  const b = object(body, UPDATE_KEYS);
+  const phase = job.status?.phase;
+  if (phase === 'Done' || phase === 'Cancelled' || job.spec.cancelled)
+    throw badRequest('Can not update a finished job.');
+  const patch: Partial<QinlingJobSpec> = {};
+  const name = str('name', b.name, 255);
+  if (name !== undefined) patch.name = name;
+  const input = str('function_input', b.function_input, 65_536);
+  if (input !== undefined) patch.functionInput = input;
+  if (given(b.pattern)) {
+    const p = str('pattern', b.pattern, 128) ?? '';
+    if (!job.spec.pattern || p === '') throw badRequest('Can not change job type.');
+    patch.pattern = validPattern(p);
+  }
+  let status: string | undefined;
+  if (given(b.status)) {
+    status = String(b.status);
+    if (!['running', 'paused', 'cancelled'].includes(status)) throw badRequest('Invalid status.');
+    if (status === 'paused') patch.suspend = true;
+    if (status === 'running') patch.suspend = false;
+    if (status === 'cancelled') patch.cancelled = true;
+  }
+  if (given(b.next_execution_time)) {
+    patch.nextExecutionTime =
+      wireTime(ahead(readTime('next_execution_time', b.next_execution_time), now)) ?? undefined;
+  } else if (status === 'running' && job.spec.suspend && !job.spec.pattern) {
+    // Resuming a one-shot keeps its time, which must still be a minute ahead.
+    const at = job.status?.nextExecutionTime ?? job.spec.firstExecutionTime;
+    if (at) ahead(new Date(at), now);
+  }
+  return patch;
+}
