@@ -220,8 +220,10 @@ export function specFromUpdate(body: unknown, job: QinlingJob, now: Date): Parti
   }
   let status: string | undefined;
   if (given(b.status)) {
-    status = String(b.status);
-    if (!['running', 'paused', 'cancelled'].includes(status)) throw badRequest('Invalid status.');
+    if (typeof b.status !== 'string' || !['running', 'paused', 'cancelled'].includes(b.status)) {
+      throw badRequest('Invalid status.');
+    }
+    status = b.status;
     if (status === 'paused') patch.suspend = true;
     if (status === 'running') patch.suspend = false;
     if (status === 'cancelled') patch.cancelled = true;
