@@ -4,7 +4,7 @@ import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KIND, LABEL_JOB_UID, type QinlingJob } from '../domain/types.js';
 import type { Informers } from './informers.js';
-import { isConflict } from './kube.js';
+import { isConflict } from '../kube/client.js';
 import type { Metrics } from './metrics.js';
 import type { WorkQueue } from './queue.js';
 import type { Reconciler } from './reconcile.js';

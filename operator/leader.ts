@@ -4,7 +4,7 @@
 // safe with two leaders because names are deterministic and updates carry resourceVersions.
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { isConflict, isNotFound, type Kube } from './kube.js';
+import { isConflict, isNotFound, type Kube } from '../kube/client.js';
 
 export interface LeaderOptions {
   namespace: string;

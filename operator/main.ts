@@ -6,7 +6,7 @@ import { Controller } from './controller.js';
 import { operatorOptions, plannerConfig, readOperatorOptions } from './config.js';
 import { startHealthServer } from './health.js';
 import { makeInformers } from './informers.js';
-import { loadKube } from './kube.js';
+import { loadKube } from '../kube/client.js';
 import { LeaderElector, leaderDefaults } from './leader.js';
 import { makeMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';

@@ -17,7 +17,7 @@ import {
   type QinlingJob,
 } from '../domain/types.js';
 import type { Informers } from './informers.js';
-import { isNotFound, statusCode, type Kube } from './kube.js';
+import { isNotFound, statusCode, type Kube } from '../kube/client.js';
 import type { Metrics } from './metrics.js';
 import { isSubset } from './subset.js';
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Watch, type V1CronJob } from '@kubernetes/client-node';
-import { loadKube } from '../../operator/kube.js';
+import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { clients, recorder, testNamespace } from '../journeys/support.js';
 

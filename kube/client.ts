@@ -1,4 +1,4 @@
-// The one place a KubeConfig is made, and the API clients built from it.
+// The one place a KubeConfig is made, and the API clients built from it (operator and facade).
 import { Agent, type RequestOptions } from 'node:https';
 import {
   BatchV1Api,

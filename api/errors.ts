@@ -1,0 +1,63 @@
+// One table from domain errors to HTTP, and one middleware that turns every error, unknown
+// routes included, into Qinling's JSON error body, which the real client needs to show it.
+import type { Middleware } from 'koa';
+import { DomainError, type ErrorKind } from '../domain/errors.js';
+
+const STATUS: Record<ErrorKind, number> = {
+  BadRequest: 400,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  Unavailable: 503,
+};
+
+/** An error the HTTP layer itself raises (authentication, limits, methods). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function faultBody(status: number, message: string) {
+  return { faultcode: status >= 500 ? 'Server' : 'Client', faultstring: message, debuginfo: null };
+}
+
+/** What koa and its body parser throw carry `status` and `expose`. */
+interface KoaLikeError {
+  status?: number;
+  expose?: boolean;
+  message?: string;
+  type?: string;
+}
+
+function describe(err: unknown): { status: number; message: string; headers: Record<string, string> } {
+  if (err instanceof DomainError) return { status: STATUS[err.kind], message: err.message, headers: {} };
+  if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers };
+  const e = err as KoaLikeError;
+  if (e.status === 413 || e.type === 'entity.too.large') return { status: 413, message: 'Request body too large.', headers: {} };
+  if (e.status === 415) return { status: 415, message: 'Unsupported media type: send application/json.', headers: {} };
+  if (e.status && e.status >= 400 && e.status < 500 && e.expose) {
+    const malformed = e.type === 'entity.parse.failed' || /json/i.test(e.message ?? '');
+    return { status: e.status, message: malformed ? 'Malformed JSON in request body.' : (e.message ?? 'Bad request.'), headers: {} };
+  }
+  return { status: 500, message: 'Internal server error.', headers: {} };
+}
+
+export function errorMiddleware(onInternal: (err: unknown) => void): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'Resource not found.');
+    } catch (err) {
+      const d = describe(err);
+      if (d.status >= 500) onInternal(err);
+      ctx.status = d.status;
+      ctx.set(d.headers);
+      ctx.body = faultBody(d.status, d.message);
+    }
+  };
+}
