@@ -21,8 +21,12 @@ export function parseTokenFile(text: string): Map<string, Caller> {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const [token, userId, projectId, roles = ''] = line.split(',').map((x) => x.trim());
-    if (!token || !userId || !projectId) throw new Error(`token file line ${i + 1}: expected token,user_id,project_id,roles`);
-    const r = roles.split(';').map((x) => x.trim()).filter(Boolean);
+    if (!token || !userId || !projectId)
+      throw new Error(`token file line ${i + 1}: expected token,user_id,project_id,roles`);
+    const r = roles
+      .split(';')
+      .map((x) => x.trim())
+      .filter(Boolean);
     out.set(token, { userId, projectId, roles: r, isAdmin: r.includes('admin') });
   });
   return out;

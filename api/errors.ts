@@ -38,11 +38,17 @@ function describe(err: unknown): { status: number; message: string; headers: Rec
   if (err instanceof DomainError) return { status: STATUS[err.kind], message: err.message, headers: {} };
   if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers };
   const e = err as KoaLikeError;
-  if (e.status === 413 || e.type === 'entity.too.large') return { status: 413, message: 'Request body too large.', headers: {} };
-  if (e.status === 415) return { status: 415, message: 'Unsupported media type: send application/json.', headers: {} };
+  if (e.status === 413 || e.type === 'entity.too.large')
+    return { status: 413, message: 'Request body too large.', headers: {} };
+  if (e.status === 415)
+    return { status: 415, message: 'Unsupported media type: send application/json.', headers: {} };
   if (e.status && e.status >= 400 && e.status < 500 && e.expose) {
     const malformed = e.type === 'entity.parse.failed' || /json/i.test(e.message ?? '');
-    return { status: e.status, message: malformed ? 'Malformed JSON in request body.' : (e.message ?? 'Bad request.'), headers: {} };
+    return {
+      status: e.status,
+      message: malformed ? 'Malformed JSON in request body.' : (e.message ?? 'Bad request.'),
+      headers: {},
+    };
   }
   return { status: 500, message: 'Internal server error.', headers: {} };
 }

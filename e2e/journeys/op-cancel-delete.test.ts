@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { clients, eventually } from './support.js';
 import {
+  callsAtLeast,
   createJob,
   deleteJob,
   executions,
@@ -26,9 +27,11 @@ describe('journey: operator — cancel and delete', function () {
     ]);
     await jobWhere(scene.ns, 'to-cancel', 'a first run', 130_000, (j) => (j.status?.executions ?? 0) >= 1);
     await jobWhere(scene.ns, 'to-delete', 'a first run', 30_000, (j) => (j.status?.executions ?? 0) >= 1);
+    // Both first runs' calls have arrived (a run is counted when its Job starts, the call follows).
+    const firstRuns = await callsAtLeast(scene.runtime.calls, 2);
+    const lastScheduled = Math.max(...firstRuns.map((x) => new Date(x.scheduled).getTime()));
     await patchSpec(scene.ns, 'to-cancel', { cancelled: true });
     await deleteJob(scene.ns, 'to-delete');
-    const stoppedAt = Date.now();
 
     const c = await jobWhere(
       scene.ns,
@@ -59,8 +62,11 @@ describe('journey: operator — cancel and delete', function () {
       return cjs.items.length + jobs.items.length + pods.items.length === 0;
     });
     await sleep(untilNextMinute(20)); // past the next tick
-    const late = executions(scene.runtime.calls).filter((x) => x.at.getTime() > stoppedAt);
+    const late = executions(scene.runtime.calls).filter(
+      (x) => new Date(x.scheduled).getTime() > lastScheduled,
+    );
     expect(late, 'no run after cancel or delete').to.deep.equal([]);
+    expect(executions(scene.runtime.calls)).to.have.length(2);
     const still = await getJob(scene.ns, 'to-cancel');
     expect(still.metadata.uid).to.equal(cancelled.metadata.uid);
     expect(still.status?.phase).to.equal('Cancelled');

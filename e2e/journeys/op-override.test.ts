@@ -8,6 +8,7 @@ describe('journey: operator — next execution time override', function () {
 
   it('runs at the override, then on the pattern', async function () {
     this.timeout(240_000);
+    await quietMoment();
     await createJob(scene.ns, 'moved', { pattern: '* * * * *' });
     await jobWhere(scene.ns, 'moved', 'Running', 30_000, (j) => j.status?.phase === 'Running');
     const boundary = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { clients } from './support.js';
 import {
   callsAtLeast,
+  quietMoment,
   createJob,
   executions,
   jobWhere,
@@ -18,6 +19,7 @@ describe('journey: operator — suspend and resume', function () {
 
   it('pauses with no runs, and resumes from now', async function () {
     this.timeout(300_000);
+    await quietMoment();
     await createJob(scene.ns, 'pausable', { pattern: '* * * * *' });
     await jobWhere(scene.ns, 'pausable', 'Running', 30_000, (j) => j.status?.phase === 'Running');
     await patchSpec(scene.ns, 'pausable', { suspend: true });

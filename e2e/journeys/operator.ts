@@ -251,3 +251,12 @@ export function withOperator(prefix: string, opts: { args?: string[] } = {}): Op
   });
   return scene;
 }
+
+/**
+ * Waits while the next minute boundary is less than 20 s away, so a journey that must change a
+ * job before its next tick has the time to do so.
+ */
+export async function quietMoment(): Promise<void> {
+  const left = untilNextMinute();
+  if (left < 20_000) await sleep(left + 2000);
+}

@@ -1,0 +1,107 @@
+// What the facade decides: who sees which job, and the create/update/delete rules on top of the
+// domain's wire mapping. Talks to storage only through JobStore.
+import { DomainError } from '../domain/errors.js';
+import type { QinlingJob } from '../domain/types.js';
+import { specFromCreate, specFromUpdate, toWire, type WireJob } from '../domain/wire.js';
+import type { Caller } from './auth.js';
+import { unavailable, type JobStore } from './store.js';
+
+export interface ServiceOptions {
+  /** Make (and label) a namespace for a project on its first job. */
+  createNamespaces: boolean;
+}
+
+export interface ListQuery {
+  all_projects?: string;
+  project_id?: string;
+}
+
+const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=${id}]`);
+const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
+
+export class JobService {
+  constructor(
+    private readonly store: JobStore,
+    private readonly opts: ServiceOptions,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private wire(job: QinlingJob): WireJob {
+    return toWire(job, this.store.projectOf(job.metadata.namespace));
+  }
+
+  private ready(): void {
+    if (!this.store.ready()) throw unavailable();
+  }
+
+  /** The job if the caller may see it; another project's job does not exist for them. */
+  private visible(caller: Caller, id: string): QinlingJob {
+    this.ready();
+    const job = this.store.byId(id);
+    if (!job) throw notFound(id);
+    if (!caller.isAdmin && this.store.projectOf(job.metadata.namespace) !== caller.projectId)
+      throw notFound(id);
+    return job;
+  }
+
+  async create(caller: Caller, body: unknown): Promise<WireJob> {
+    this.ready();
+    const spec = specFromCreate(body, this.now());
+    const ns = await this.store.namespaceOf(caller.projectId, this.opts.createNamespaces);
+    if (!ns)
+      throw new DomainError(
+        'Forbidden',
+        `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
+      );
+    return this.wire(await this.store.create(ns, spec));
+  }
+
+  async list(caller: Caller, q: ListQuery): Promise<WireJob[]> {
+    this.ready();
+    const all = q.all_projects !== undefined && /^(true|1|yes)$/i.test(q.all_projects);
+    if ((all || q.project_id !== undefined) && !caller.isAdmin) {
+      throw new DomainError(
+        'Forbidden',
+        'Operation not allowed: listing other projects needs the admin role.',
+      );
+    }
+    let jobs: QinlingJob[];
+    if (all) jobs = this.store.list();
+    else {
+      const project = q.project_id ?? caller.projectId;
+      const ns = await this.store.namespaceOf(project, false);
+      jobs = ns ? this.store.list(ns) : [];
+    }
+    if (all && q.project_id !== undefined)
+      jobs = jobs.filter((j) => this.store.projectOf(j.metadata.namespace) === q.project_id);
+    return jobs
+      .map((j) => this.wire(j))
+      .sort((a, b) => (a.created_at ?? '').localeCompare(b.created_at ?? '') || a.id.localeCompare(b.id));
+  }
+
+  get(caller: Caller, id: string): WireJob {
+    return this.wire(this.visible(caller, id));
+  }
+
+  /** Retries on a conflict with the latest version: the operator's status writes come and go. */
+  async update(caller: Caller, id: string, body: unknown): Promise<WireJob> {
+    let job = this.visible(caller, id);
+    for (let attempt = 0; ; attempt++) {
+      const patch = specFromUpdate(body, job, this.now());
+      if (Object.keys(patch).length === 0) return this.wire(job);
+      try {
+        return this.wire(await this.store.update(job, patch, this.now()));
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        if (attempt >= 4) throw new DomainError('Conflict', 'The job kept changing meanwhile; retry.');
+        const latest = await this.store.latest(job);
+        if (!latest) throw notFound(id);
+        job = latest;
+      }
+    }
+  }
+
+  async remove(caller: Caller, id: string): Promise<void> {
+    await this.store.remove(this.visible(caller, id));
+  }
+}
