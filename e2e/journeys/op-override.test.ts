@@ -1,7 +1,7 @@
 // Behaviour 7: a nextExecutionTime override: the next run happens then (off the minute grid),
 // the tick before it does not fire, and later runs follow the pattern.
 import { expect } from 'chai';
-import { callsAtLeast, createJob, jobWhere, patchSpec, withOperator } from './operator.js';
+import { callsAtLeast, createJob, jobWhere, patchSpec, quietMoment, withOperator } from './operator.js';
 
 describe('journey: operator — next execution time override', function () {
   const scene = withOperator('op-override');
