@@ -9,6 +9,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const usage = `Usage: qinling-jobs <command> [options]
 
 Commands:
+  api       serve Qinling's /v1/jobs REST API (--help for its options)
   operator  run the operator (--help for its options)
   invoke    call the function runtime once (what each run's pod executes)
   version   print the version
@@ -22,6 +23,10 @@ export async function run(argv: string[]): Promise<number> {
     case 'operator': {
       const code = await (await import('./operator/main.js')).runOperator(rest, process.env);
       // A server's shutdown is complete here; no stray socket or timer may keep it alive.
+      return process.exit(code);
+    }
+    case 'api': {
+      const code = await (await import('./api/main.js')).runApi(rest, process.env);
       return process.exit(code);
     }
     case 'invoke':

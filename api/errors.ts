@@ -26,29 +26,19 @@ export function faultBody(status: number, message: string) {
   return { faultcode: status >= 500 ? 'Server' : 'Client', faultstring: message, debuginfo: null };
 }
 
-/** What koa and its body parser throw carry `status` and `expose`. */
+/** What koa throws (ctx.throw) carries `status` and `expose`. */
 interface KoaLikeError {
   status?: number;
   expose?: boolean;
   message?: string;
-  type?: string;
 }
 
 function describe(err: unknown): { status: number; message: string; headers: Record<string, string> } {
   if (err instanceof DomainError) return { status: STATUS[err.kind], message: err.message, headers: {} };
   if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers };
   const e = err as KoaLikeError;
-  if (e.status === 413 || e.type === 'entity.too.large')
-    return { status: 413, message: 'Request body too large.', headers: {} };
-  if (e.status === 415)
-    return { status: 415, message: 'Unsupported media type: send application/json.', headers: {} };
   if (e.status && e.status >= 400 && e.status < 500 && e.expose) {
-    const malformed = e.type === 'entity.parse.failed' || /json/i.test(e.message ?? '');
-    return {
-      status: e.status,
-      message: malformed ? 'Malformed JSON in request body.' : (e.message ?? 'Bad request.'),
-      headers: {},
-    };
+    return { status: e.status, message: e.message ?? 'Bad request.', headers: {} };
   }
   return { status: 500, message: 'Internal server error.', headers: {} };
 }

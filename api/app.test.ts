@@ -1,0 +1,296 @@
+// Component tests: the real app, service and static auth over an in-memory JobStore fake.
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { pino } from 'pino';
+import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
+import { makeApp } from './app.js';
+import { StaticTokens } from './auth.js';
+import { JobService } from './service.js';
+import type { JobStore } from './store.js';
+
+const FID = '5b2a7c1e-1111-4222-8333-944455556666';
+const NOW = new Date('2026-11-27T12:00:30Z');
+
+class FakeStore implements JobStore {
+  jobs = new Map<string, QinlingJob>();
+  namespaces = new Map<string, string>([
+    ['ns-a', 'proj-a'],
+    ['ns-b', 'proj-b'],
+  ]);
+  isReady = true;
+  private n = 0;
+  conflictsToThrow = 0;
+  ready = () => this.isReady;
+  list = (ns?: string) => [...this.jobs.values()].filter((j) => !ns || j.metadata.namespace === ns);
+  byId = (id: string) => this.jobs.get(id);
+  create(namespace: string, spec: QinlingJobSpec): Promise<QinlingJob> {
+    const uid = `00000000-0000-4000-8000-${String(++this.n).padStart(12, '0')}`;
+    const j: QinlingJob = {
+      apiVersion: 'qinling.io/v1',
+      kind: 'QinlingJob',
+      metadata: {
+        name: `job-${this.n}`,
+        namespace,
+        uid,
+        resourceVersion: '1',
+        creationTimestamp: NOW.toISOString(),
+      },
+      spec,
+    };
+    this.jobs.set(uid, j);
+    return Promise.resolve(j);
+  }
+  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob> {
+    if (this.conflictsToThrow-- > 0)
+      return Promise.reject(Object.assign(new Error('conflict'), { code: 409 }));
+    const j = {
+      ...job,
+      metadata: { ...job.metadata, annotations: { 'qinling.io/updated-at': at.toISOString() } },
+      spec: { ...job.spec, ...patch },
+    };
+    this.jobs.set(j.metadata.uid, j);
+    return Promise.resolve(j);
+  }
+  latest = (job: QinlingJob) => Promise.resolve(this.jobs.get(job.metadata.uid));
+  remove(job: QinlingJob): Promise<void> {
+    this.jobs.delete(job.metadata.uid);
+    return Promise.resolve();
+  }
+  namespaceOf(projectId: string, create: boolean): Promise<string | undefined> {
+    for (const [ns, p] of this.namespaces) if (p === projectId) return Promise.resolve(ns);
+    if (!create) return Promise.resolve(undefined);
+    this.namespaces.set(projectId, projectId);
+    return Promise.resolve(projectId);
+  }
+  projectOf = (ns: string) => this.namespaces.get(ns) ?? ns;
+}
+
+describe('api: the facade over a fake store', () => {
+  const store = new FakeStore();
+  let server: Server;
+  let base = '';
+  before(async () => {
+    const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
+    writeFileSync(
+      `${dir}/tokens`,
+      [
+        '# token,user,project,roles',
+        'tok-a,alice,proj-a,member',
+        'tok-b,bob,proj-b,member',
+        'tok-admin,root,proj-a,admin;member',
+      ].join('\n'),
+    );
+    const service = new JobService(store, { createNamespaces: true }, () => NOW);
+    const app = makeApp({
+      service,
+      auth: new StaticTokens(`${dir}/tokens`),
+      ready: () => store.ready(),
+      log: pino({ level: 'silent' }),
+      bodyLimit: 4096,
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const addr = server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+  after(() => server.close());
+
+  async function call(
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        accept: '*/*',
+        ...(token ? { 'x-auth-token': token } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    };
+  }
+  const post = (token: string, b: Record<string, unknown>) =>
+    call('POST', '/v1/jobs', token, {
+      name: null,
+      function_id: FID,
+      function_alias: null,
+      function_version: 0,
+      first_execution_time: null,
+      pattern: null,
+      function_input: null,
+      count: null,
+      ...b,
+    });
+
+  it('serves the version documents without a token', async () => {
+    const root = await call('GET', '/');
+    expect(root.status).to.equal(200);
+    expect(root.json).to.deep.equal({
+      versions: [
+        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${base}/v1`, target: 'v1', rel: 'self' }] },
+      ],
+    });
+    expect((await call('GET', '/v1/')).json).to.deep.equal({ uri: `${base}/v1` });
+  });
+
+  it('creates a job (201) with the 14 fields, and shows it', async () => {
+    const r = await post('tok-a', {
+      name: 'nightly',
+      pattern: '*/5 * * * *',
+      count: 2,
+      function_input: '{"a": "$(b)"}',
+    });
+    expect(r.status).to.equal(201);
+    expect(r.headers.get('x-openstack-request-id')).to.match(/^req-[0-9a-f-]{36}$/);
+    expect(Object.keys(r.json ?? {}).sort()).to.deep.equal([
+      'count',
+      'created_at',
+      'first_execution_time',
+      'function_alias',
+      'function_id',
+      'function_input',
+      'function_version',
+      'id',
+      'name',
+      'next_execution_time',
+      'pattern',
+      'project_id',
+      'status',
+      'updated_at',
+    ]);
+    expect(r.json).to.include({
+      status: 'running',
+      project_id: 'proj-a',
+      count: 2,
+      first_execution_time: '2026-11-27T12:05:00Z',
+      function_input: '{"a": "$(b)"}',
+    });
+    const shown = await call('GET', `/v1/jobs/${String(r.json?.id)}`, 'tok-a');
+    expect(shown.json).to.deep.equal(r.json);
+    const listed = await call('GET', '/v1/jobs', 'tok-a');
+    expect((listed.json?.jobs as unknown[]).length).to.equal(1);
+  });
+
+  it('keeps projects apart: another project’s job is 404, its list empty; all_projects is admin-only', async () => {
+    const mine = await post('tok-a', { pattern: '0 * * * *' });
+    const id = String(mine.json?.id);
+    const other = await call('GET', `/v1/jobs/${id}`, 'tok-b');
+    expect(other.status).to.equal(404);
+    expect(other.json).to.deep.equal({
+      faultcode: 'Client',
+      faultstring: `Job not found [id=${id}]`,
+      debuginfo: null,
+    });
+    expect((await call('PUT', `/v1/jobs/${id}`, 'tok-b', { status: 'paused' })).status).to.equal(404);
+    expect((await call('DELETE', `/v1/jobs/${id}`, 'tok-b')).status).to.equal(404);
+    expect((await call('GET', '/v1/jobs', 'tok-b')).json).to.deep.equal({ jobs: [] });
+    expect((await call('GET', '/v1/jobs?all_projects=true', 'tok-b')).status).to.equal(403);
+    const all = await call('GET', '/v1/jobs?all_projects=true', 'tok-admin');
+    expect((all.json?.jobs as unknown[]).length).to.equal(store.jobs.size);
+  });
+
+  it('updates with Qinling’s rules and retries a conflict', async () => {
+    const j = await post('tok-a', { pattern: '* * * * *' });
+    const id = String(j.json?.id);
+    store.conflictsToThrow = 2;
+    const paused = await call('PUT', `/v1/jobs/${id}`, 'tok-a', {
+      name: 'renamed',
+      status: 'paused',
+      pattern: null,
+      next_execution_time: null,
+      function_input: null,
+    });
+    expect(paused.status).to.equal(200);
+    expect(paused.json).to.include({ name: 'renamed', status: 'paused', updated_at: '2026-11-27T12:00:30Z' });
+    const bad = await call('PUT', `/v1/jobs/${id}`, 'tok-a', { status: 'done' });
+    expect(bad.status).to.equal(400);
+    expect(bad.json?.faultstring).to.equal('Invalid status.');
+  });
+
+  it('deletes (204, empty) and the job is gone', async () => {
+    const j = await post('tok-a', { first_execution_time: '2026-11-27 13:00:00' });
+    const id = String(j.json?.id);
+    const del = await call('DELETE', `/v1/jobs/${id}`, 'tok-a');
+    expect(del.status).to.equal(204);
+    expect(del.json).to.equal(undefined);
+    expect((await call('GET', `/v1/jobs/${id}`, 'tok-a')).status).to.equal(404);
+  });
+
+  const errors: [
+    string,
+    () => Promise<{ status: number; json?: Record<string, unknown> }>,
+    number,
+    string,
+  ][] = [
+    ['no token', () => call('GET', '/v1/jobs'), 401, 'The request you have made requires authentication.'],
+    [
+      'an unknown token',
+      () => call('GET', '/v1/jobs', 'nope'),
+      401,
+      'The request you have made requires authentication.',
+    ],
+    [
+      'a bad rule',
+      () => post('tok-a', { pattern: null }),
+      400,
+      'pattern or first_execution_time must be specified.',
+    ],
+    [
+      'an unknown key',
+      () => post('tok-a', { pattern: '* * * * *', colour: 'red' }),
+      400,
+      'Unknown attribute(s): colour',
+    ],
+    [
+      'malformed JSON',
+      () => call('POST', '/v1/jobs', 'tok-a', '{"pattern": '),
+      400,
+      'Malformed JSON in request body.',
+    ],
+    [
+      'a body over the limit',
+      () => post('tok-a', { pattern: '* * * * *', function_input: 'x'.repeat(5000) }),
+      413,
+      'Request body too large.',
+    ],
+    [
+      'a non-JSON body',
+      () => call('POST', '/v1/jobs', 'tok-a', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'Unsupported media type: send application/json.',
+    ],
+    ['an unknown route', () => call('GET', '/v1/nothing', 'tok-a'), 404, 'Resource not found.'],
+    ['a method the route lacks', () => call('PATCH', '/v1/jobs', 'tok-a', {}), 405, 'Method not allowed.'],
+  ];
+  for (const [name, make, status, message] of errors) {
+    it(`${name}: ${status} with Qinling's JSON error body`, async () => {
+      const r = await make();
+      expect(r.status).to.equal(status);
+      expect(r.json).to.deep.equal({ faultcode: 'Client', faultstring: message, debuginfo: null });
+    });
+  }
+
+  it('answers 503 (JSON, Server) until the cache has synced', async () => {
+    store.isReady = false;
+    try {
+      const r = await call('GET', '/v1/jobs', 'tok-a');
+      expect(r.status).to.equal(503);
+      expect(r.json?.faultcode).to.equal('Server');
+      expect((await call('GET', '/readyz')).status).to.equal(503);
+    } finally {
+      store.isReady = true;
+    }
+  });
+});

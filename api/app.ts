@@ -1,0 +1,153 @@
+// The Koa application (no listen): Qinling's /v1/jobs routes over JobService. Handlers parse
+// and shape; the service decides; errors become Qinling's JSON body in one middleware.
+import { randomUUID } from 'node:crypto';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type { Logger } from 'pino';
+import type { Authenticator, Caller } from './auth.js';
+import { errorMiddleware, HttpError } from './errors.js';
+import type { JobService } from './service.js';
+
+export interface AppDeps {
+  service: JobService;
+  auth: Authenticator;
+  ready: () => boolean;
+  log: Logger;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+}
+
+interface State {
+  caller: Caller;
+}
+
+function requestId() {
+  return async (ctx: Context, next: Next) => {
+    const id = `req-${randomUUID()}`;
+    ctx.set('x-openstack-request-id', id);
+    ctx.state.requestId = id;
+    await next();
+  };
+}
+
+/** One JSON line per request; never the token or the body. */
+function accessLog(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const start = performance.now();
+    try {
+      await next();
+    } finally {
+      const caller = (ctx.state as Partial<State>).caller;
+      log.info(
+        {
+          requestId: ctx.state.requestId as string,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(performance.now() - start),
+          ...(caller ? { user: caller.userId, project: caller.projectId } : {}),
+        },
+        'request',
+      );
+    }
+  };
+}
+
+function authenticate(auth: Authenticator) {
+  return async (ctx: Context, next: Next) => {
+    const token = ctx.get('x-auth-token');
+    const caller = token ? await auth.authenticate(token) : undefined;
+    if (!caller)
+      throw new HttpError(401, 'The request you have made requires authentication.', {
+        'www-authenticate': 'Keystone uri="/"',
+      });
+    (ctx.state as State).caller = caller;
+    await next();
+  };
+}
+
+/** POST and PUT bodies are JSON; anything else is refused before it is read. */
+async function jsonOnly(ctx: Context, next: Next) {
+  if (
+    (ctx.method === 'POST' || ctx.method === 'PUT') &&
+    ctx.request.length !== 0 &&
+    !ctx.is('application/json')
+  ) {
+    throw new HttpError(415, 'Unsupported media type: send application/json.');
+  }
+  await next();
+}
+
+/** This service's base URL as the client addressed it. */
+const base = (ctx: Context) => `${ctx.protocol}://${ctx.host}`;
+
+export function makeApp(d: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  const router = new Router();
+  const caller = (ctx: Context) => (ctx.state as State).caller;
+
+  router.get('/', (ctx) => {
+    ctx.body = {
+      versions: [
+        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${base(ctx)}/v1`, target: 'v1', rel: 'self' }] },
+      ],
+    };
+  });
+  router.get('/v1', (ctx) => {
+    ctx.body = { uri: `${base(ctx)}/v1` };
+  });
+  router.get('/v1/', (ctx) => {
+    ctx.body = { uri: `${base(ctx)}/v1` };
+  });
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', (ctx) => {
+    if (!d.ready()) throw new HttpError(503, 'The job cache has not synced yet.');
+    ctx.body = { status: 'ok' };
+  });
+
+  const jobs = new Router({ prefix: '/v1/jobs' });
+  jobs.use(authenticate(d.auth));
+  jobs.post('/', async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await d.service.create(caller(ctx), ctx.request.body);
+  });
+  jobs.get('/', async (ctx) => {
+    ctx.body = { jobs: await d.service.list(caller(ctx), ctx.query) };
+  });
+  jobs.get('/:id', (ctx) => {
+    ctx.body = d.service.get(caller(ctx), ctx.params.id ?? '');
+  });
+  jobs.put('/:id', async (ctx) => {
+    ctx.body = await d.service.update(caller(ctx), ctx.params.id ?? '', ctx.request.body);
+  });
+  jobs.delete('/:id', async (ctx) => {
+    await d.service.remove(caller(ctx), ctx.params.id ?? '');
+    ctx.status = 204;
+  });
+
+  app.use(requestId());
+  app.use(accessLog(d.log));
+  app.use(errorMiddleware((err) => d.log.error({ err }, 'internal error')));
+  app.use(jsonOnly);
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: d.bodyLimit,
+      encoding: 'utf-8',
+      onError: (err) => {
+        if ((err as { status?: number }).status === 413) throw new HttpError(413, 'Request body too large.');
+        throw new HttpError(400, 'Malformed JSON in request body.');
+      },
+    }),
+  );
+  app.use(router.routes());
+  app.use(jobs.routes());
+  const methodNotAllowed = () => new HttpError(405, 'Method not allowed.');
+  app.use(router.allowedMethods({ throw: true, methodNotAllowed }));
+  app.use(jobs.allowedMethods({ throw: true, methodNotAllowed }));
+  return app;
+}
