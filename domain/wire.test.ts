@@ -215,18 +215,17 @@ describe('wire: the job as the client sees it', () => {
     expect(w.count).to.equal(2);
     expect(w.status).to.equal('running');
   });
-  it('maps phases to Qinling statuses', () => {
-    const phases = {
-      Running: 'running',
-      Paused: 'paused',
-      Done: 'done',
-      Cancelled: 'cancelled',
-      Failed: 'error',
-    } as const;
-    for (const [phase, want] of Object.entries(phases)) {
-      expect(
-        toWire(job({ pattern: '* * * * *' }, { phase: phase as keyof typeof phases }), 'p').status,
-      ).to.equal(want);
+  it('maps phases and the asked-for state to Qinling statuses', () => {
+    const cases: [QinlingJob['spec'], QinlingJob['status'], string][] = [
+      [{}, { phase: 'Running' }, 'running'],
+      [{ suspend: true }, { phase: 'Paused' }, 'paused'],
+      [{ suspend: true }, { phase: 'Running' }, 'paused'], // a PUT the operator has not seen yet
+      [{}, { phase: 'Done' }, 'done'],
+      [{ cancelled: true }, { phase: 'Running' }, 'cancelled'],
+      [{}, { phase: 'Failed' }, 'error'],
+    ];
+    for (const [spec, status, want] of cases) {
+      expect(toWire(job({ pattern: '* * * * *', ...spec }, status), 'p').status).to.equal(want);
     }
   });
 });

@@ -85,6 +85,17 @@ function plannedFirst(job: QinlingJob): string | undefined {
   }
 }
 
+/**
+ * Done and error are what the operator observed; running, paused and cancelled are what was
+ * asked, so a client sees its own PUT at once, as Qinling answered it.
+ */
+function wireStatus(job: QinlingJob): string {
+  const phase = job.status?.phase;
+  if (job.spec.cancelled) return STATUS.Cancelled;
+  if (phase === 'Done' || phase === 'Failed') return STATUS[phase];
+  return job.spec.suspend ? STATUS.Paused : STATUS.Running;
+}
+
 export function toWire(job: QinlingJob, projectId: string): WireJob {
   const s = job.spec;
   const st = job.status ?? {};
@@ -97,7 +108,7 @@ export function toWire(job: QinlingJob, projectId: string): WireJob {
     function_alias: s.functionAlias ?? null,
     function_version: s.functionVersion ?? 0,
     function_input: s.functionInput ?? null,
-    status: st.phase ? STATUS[st.phase] : s.cancelled ? 'cancelled' : s.suspend ? 'paused' : 'running',
+    status: wireStatus(job),
     pattern: s.pattern ?? null,
     count,
     first_execution_time: wireTime(first),

@@ -260,3 +260,11 @@ export async function quietMoment(): Promise<void> {
   const left = untilNextMinute();
   if (left < 20_000) await sleep(left + 2000);
 }
+
+/** The QinlingJob in `ns` whose uid (the REST id) is `uid`. */
+export async function jobByUid(ns: string, uid: string): Promise<QinlingJob | undefined> {
+  const list = (await custom().listNamespacedCustomObject({ ...q, namespace: ns })) as {
+    items: QinlingJob[];
+  };
+  return list.items.find((j) => j.metadata.uid === uid);
+}
