@@ -7,6 +7,8 @@ import { pino } from 'pino';
 import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
 import { makeApp } from './app.js';
 import { StaticTokens } from './auth.js';
+import { TokenBuckets } from './limits.js';
+import { makeApiMetrics } from './metrics.js';
 import { JobService } from './service.js';
 import type { JobStore } from './store.js';
 
@@ -85,6 +87,8 @@ describe('api: the facade over a fake store', () => {
     const service = new JobService(store, { createNamespaces: true }, () => NOW);
     const app = makeApp({
       service,
+      limits: new TokenBuckets(0, 1),
+      metrics: makeApiMetrics(),
       auth: new StaticTokens(`${dir}/tokens`),
       ready: () => store.ready(),
       log: pino({ level: 'silent' }),
@@ -201,6 +205,25 @@ describe('api: the facade over a fake store', () => {
     expect((all.json?.jobs as unknown[]).length).to.equal(store.jobs.size);
   });
 
+  it('pages with limit and marker, and filters, without changing the default', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++)
+      made.push(String((await post('tok-b', { pattern: '0 * * * *', name: `p${i}` })).json?.id));
+    const ids = async (query: string) =>
+      ((await call('GET', `/v1/jobs${query}`, 'tok-b')).json?.jobs as { id: string }[]).map((j) => j.id);
+    expect(await ids('')).to.deep.equal(made);
+    expect(await ids('?limit=2')).to.deep.equal(made.slice(0, 2));
+    expect(await ids(`?limit=2&marker=${made[1]}`)).to.deep.equal(made.slice(2));
+    expect(await ids('?name=p1')).to.deep.equal([made[1]]);
+    expect(await ids('?status=paused')).to.deep.equal([]);
+    const bad = await call('GET', '/v1/jobs?limit=0', 'tok-b');
+    expect(bad.status).to.equal(400);
+    expect(bad.json?.faultstring).to.contain('Invalid limit');
+    expect((await call('GET', '/v1/jobs?marker=nope', 'tok-b')).json?.faultstring).to.equal(
+      'Invalid marker: nope',
+    );
+  });
+
   it('updates with Qinling’s rules and retries a conflict', async () => {
     const j = await post('tok-a', { pattern: '* * * * *' });
     const id = String(j.json?.id);
@@ -292,5 +315,53 @@ describe('api: the facade over a fake store', () => {
     } finally {
       store.isReady = true;
     }
+  });
+});
+
+describe('api: limits and metrics', () => {
+  let server: Server;
+  let base = '';
+  before(async () => {
+    const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
+    writeFileSync(`${dir}/tokens`, 'tok,u,proj-a,member\n');
+    const store = new FakeStore();
+    const app = makeApp({
+      service: new JobService(store, { createNamespaces: true }, () => NOW),
+      limits: new TokenBuckets(1, 2),
+      metrics: makeApiMetrics(),
+      auth: new StaticTokens(`${dir}/tokens`),
+      ready: () => true,
+      log: pino({ level: 'silent' }),
+      bodyLimit: 4096,
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const addr = server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+  after(() => server.close());
+
+  it('answers 429 with Retry-After once a token has used its burst', async () => {
+    const get = () => fetch(`${base}/v1/jobs`, { headers: { 'x-auth-token': 'tok' } });
+    expect((await get()).status).to.equal(200);
+    expect((await get()).status).to.equal(200);
+    const limited = await get();
+    expect(limited.status).to.equal(429);
+    expect(Number(limited.headers.get('retry-after'))).to.be.at.least(1);
+    expect(await limited.json()).to.deep.equal({
+      faultcode: 'Client',
+      faultstring: 'Too many requests; slow down.',
+      debuginfo: null,
+    });
+  });
+
+  it('exposes request metrics by route pattern, never by id', async () => {
+    await fetch(`${base}/v1/jobs/some-id`, { headers: { 'x-auth-token': 'nope' } });
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).to.match(
+      /qinling_jobs_api_requests_total\{method="GET",route="\/v1\/jobs",status="200"\} 2/,
+    );
+    expect(text).to.contain('qinling_jobs_api_rate_limited_total 1');
+    expect(text).to.not.contain('some-id');
   });
 });

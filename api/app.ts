@@ -7,11 +7,15 @@ import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Authenticator, Caller } from './auth.js';
 import { errorMiddleware, HttpError } from './errors.js';
+import type { TokenBuckets } from './limits.js';
+import type { ApiMetrics } from './metrics.js';
 import type { JobService } from './service.js';
 
 export interface AppDeps {
   service: JobService;
   auth: Authenticator;
+  limits: TokenBuckets;
+  metrics: ApiMetrics;
   ready: () => boolean;
   log: Logger;
   /** Largest request body accepted, in bytes. */
@@ -54,7 +58,7 @@ function accessLog(log: Logger) {
   };
 }
 
-function authenticate(auth: Authenticator) {
+function authenticate(auth: Authenticator, limits: TokenBuckets, metrics: ApiMetrics) {
   return async (ctx: Context, next: Next) => {
     const token = ctx.get('x-auth-token');
     const caller = token ? await auth.authenticate(token) : undefined;
@@ -62,6 +66,11 @@ function authenticate(auth: Authenticator) {
       throw new HttpError(401, 'The request you have made requires authentication.', {
         'www-authenticate': 'Keystone uri="/"',
       });
+    const wait = limits.take(token);
+    if (wait > 0) {
+      metrics.rateLimited.inc();
+      throw new HttpError(429, 'Too many requests; slow down.', { 'retry-after': String(wait) });
+    }
     (ctx.state as State).caller = caller;
     await next();
   };
@@ -104,13 +113,17 @@ export function makeApp(d: AppDeps): Koa {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = d.metrics.registry.contentType;
+    ctx.body = await d.metrics.registry.metrics();
+  });
   router.get('/readyz', (ctx) => {
     if (!d.ready()) throw new HttpError(503, 'The job cache has not synced yet.');
     ctx.body = { status: 'ok' };
   });
 
   const jobs = new Router({ prefix: '/v1/jobs' });
-  jobs.use(authenticate(d.auth));
+  jobs.use(authenticate(d.auth, d.limits, d.metrics));
   jobs.post('/', async (ctx) => {
     ctx.status = 201;
     ctx.body = await d.service.create(caller(ctx), ctx.request.body);
@@ -129,6 +142,7 @@ export function makeApp(d: AppDeps): Koa {
     ctx.status = 204;
   });
 
+  app.use(d.metrics.middleware);
   app.use(requestId());
   app.use(accessLog(d.log));
   app.use(errorMiddleware((err) => d.log.error({ err }, 'internal error')));

@@ -4,6 +4,8 @@ import { bool, int, oneOf, OptionError, readOptions, str, usage } from '../domai
 import { loadKube } from '../kube/client.js';
 import { makeApp } from './app.js';
 import { StaticTokens } from './auth.js';
+import { TokenBuckets } from './limits.js';
+import { makeApiMetrics } from './metrics.js';
 import { JobService } from './service.js';
 import { KubeJobStore } from './store.js';
 
@@ -19,6 +21,8 @@ export const apiOptions = {
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),
   'create-namespaces': bool("make a project's namespace on its first job", 'QJ_API_CREATE_NAMESPACES', true),
   'body-limit': int('largest request body in bytes', 'QJ_API_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
+  'rate-limit': int('requests per second per token (0: no limit)', 'QJ_API_RATE_LIMIT', 50, 0, 100_000),
+  'rate-burst': int('requests a token may make at once', 'QJ_API_RATE_BURST', 100, 1, 100_000),
   'log-level': oneOf('log level', 'QJ_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
 };
 
@@ -40,7 +44,15 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   const auth = new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
   const store = new KubeJobStore(loadKube(o.kubeconfig), log);
   const service = new JobService(store, { createNamespaces: o['create-namespaces'] });
-  const app = makeApp({ service, auth, ready: () => store.ready(), log, bodyLimit: o['body-limit'] });
+  const app = makeApp({
+    service,
+    auth,
+    limits: new TokenBuckets(o['rate-limit'], o['rate-burst']),
+    metrics: makeApiMetrics(),
+    ready: () => store.ready(),
+    log,
+    bodyLimit: o['body-limit'],
+  });
   const server = app.listen(o.port, o.bind);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -11,10 +11,22 @@ export interface ServiceOptions {
   createNamespaces: boolean;
 }
 
+/**
+ * Query parameters of GET /v1/jobs. Beyond Qinling's all_projects and project_id, the
+ * compatible additions: `limit` and `marker` (the last id of the previous page) and the filters
+ * `status`, `function_id` and `name`. Without them, every job is returned, as the client expects.
+ */
 export interface ListQuery {
   all_projects?: string;
   project_id?: string;
+  limit?: string;
+  marker?: string;
+  status?: string;
+  function_id?: string;
+  name?: string;
 }
+
+const MAX_LIMIT = 1000;
 
 const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=${id}]`);
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
@@ -74,9 +86,16 @@ export class JobService {
     }
     if (all && q.project_id !== undefined)
       jobs = jobs.filter((j) => this.store.projectOf(j.metadata.namespace) === q.project_id);
-    return jobs
+    const sorted = jobs
       .map((j) => this.wire(j))
+      .filter(
+        (w) =>
+          (q.status === undefined || w.status === q.status) &&
+          (q.function_id === undefined || w.function_id === q.function_id) &&
+          (q.name === undefined || w.name === q.name),
+      )
       .sort((a, b) => (a.created_at ?? '').localeCompare(b.created_at ?? '') || a.id.localeCompare(b.id));
+    return page(sorted, q);
   }
 
   get(caller: Caller, id: string): WireJob {
@@ -104,4 +123,19 @@ export class JobService {
   async remove(caller: Caller, id: string): Promise<void> {
     await this.store.remove(this.visible(caller, id));
   }
+}
+
+function page(jobs: WireJob[], q: ListQuery): WireJob[] {
+  let start = 0;
+  if (q.marker !== undefined) {
+    const at = jobs.findIndex((j) => j.id === q.marker);
+    if (at < 0) throw new DomainError('BadRequest', `Invalid marker: ${q.marker}`);
+    start = at + 1;
+  }
+  if (q.limit === undefined) return jobs.slice(start);
+  const limit = Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new DomainError('BadRequest', `Invalid limit: must be an integer from 1 to ${MAX_LIMIT}.`);
+  }
+  return jobs.slice(start, start + limit);
 }

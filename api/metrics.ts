@@ -1,0 +1,40 @@
+// The facade's metrics, all registered here on a Registry made at start-up.
+import type { Context, Next } from 'koa';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function makeApiMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'qinling_jobs_api_' });
+  const requests = new Counter({
+    name: 'qinling_jobs_api_requests_total',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'qinling_jobs_api_request_duration_seconds',
+    help: 'HTTP request duration by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'qinling_jobs_api_rate_limited_total',
+    help: 'Requests refused with 429.',
+    registers: [registry],
+  });
+  /** Observes every request under its route pattern (never its ids), outermost in the chain. */
+  const middleware = async (ctx: Context, next: Next) => {
+    const end = duration.startTimer();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      end({ method: ctx.method, route });
+      requests.inc({ method: ctx.method, route, status: String(ctx.status) });
+    }
+  };
+  return { registry, middleware, rateLimited };
+}
+
+export type ApiMetrics = ReturnType<typeof makeApiMetrics>;
