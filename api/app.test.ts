@@ -213,6 +213,7 @@ describe('api: the facade over a fake store', () => {
       ((await call('GET', `/v1/jobs${query}`, 'tok-b')).json?.jobs as { id: string }[]).map((j) => j.id);
     expect(await ids('')).to.deep.equal(made);
     expect(await ids('?limit=2')).to.deep.equal(made.slice(0, 2));
+    expect(await ids('?limit=100000')).to.deep.equal(made); // clamped to the maximum page
     expect(await ids(`?limit=2&marker=${made[1]}`)).to.deep.equal(made.slice(2));
     expect(await ids('?name=p1')).to.deep.equal([made[1]]);
     expect(await ids('?status=paused')).to.deep.equal([]);

@@ -134,8 +134,7 @@ function page(jobs: WireJob[], q: ListQuery): WireJob[] {
   }
   if (q.limit === undefined) return jobs.slice(start);
   const limit = Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new DomainError('BadRequest', `Invalid limit: must be an integer from 1 to ${MAX_LIMIT}.`);
-  }
-  return jobs.slice(start, start + limit);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new DomainError('BadRequest', 'Invalid limit: must be a positive integer.');
+  return jobs.slice(start, start + Math.min(limit, MAX_LIMIT)); // a larger limit is clamped
 }
