@@ -69,35 +69,41 @@ class FakeStore implements JobStore {
   projectOf = (ns: string) => this.namespaces.get(ns) ?? ns;
 }
 
+/** The real app over `store`, listening on a free loopback port; resolves to its base URL. */
+async function serve(
+  store: JobStore,
+  tokens: string,
+  limits: TokenBuckets,
+): Promise<{ server: Server; base: string }> {
+  const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
+  writeFileSync(`${dir}/tokens`, tokens);
+  const app = makeApp({
+    service: new JobService(store, { createNamespaces: true }, () => NOW),
+    limits,
+    metrics: makeApiMetrics(),
+    auth: new StaticTokens(`${dir}/tokens`),
+    ready: () => store.ready(),
+    log: pino({ level: 'silent' }),
+    bodyLimit: 4096,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const addr = server.address();
+  return { server, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
+
 describe('api: the facade over a fake store', () => {
   const store = new FakeStore();
   let server: Server;
   let base = '';
   before(async () => {
-    const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
-    writeFileSync(
-      `${dir}/tokens`,
-      [
-        '# token,user,project,roles',
-        'tok-a,alice,proj-a,member',
-        'tok-b,bob,proj-b,member',
-        'tok-admin,root,proj-a,admin;member',
-      ].join('\n'),
-    );
-    const service = new JobService(store, { createNamespaces: true }, () => NOW);
-    const app = makeApp({
-      service,
-      limits: new TokenBuckets(0, 1),
-      metrics: makeApiMetrics(),
-      auth: new StaticTokens(`${dir}/tokens`),
-      ready: () => store.ready(),
-      log: pino({ level: 'silent' }),
-      bodyLimit: 4096,
-    });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const addr = server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const tokens = [
+      '# token,user,project,roles',
+      'tok-a,alice,proj-a,member',
+      'tok-b,bob,proj-b,member',
+      'tok-admin,root,proj-a,admin;member',
+    ];
+    ({ server, base } = await serve(store, tokens.join('\n'), new TokenBuckets(0, 1)));
   });
   after(() => server.close());
 
@@ -323,22 +329,7 @@ describe('api: limits and metrics', () => {
   let server: Server;
   let base = '';
   before(async () => {
-    const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
-    writeFileSync(`${dir}/tokens`, 'tok,u,proj-a,member\n');
-    const store = new FakeStore();
-    const app = makeApp({
-      service: new JobService(store, { createNamespaces: true }, () => NOW),
-      limits: new TokenBuckets(1, 2),
-      metrics: makeApiMetrics(),
-      auth: new StaticTokens(`${dir}/tokens`),
-      ready: () => true,
-      log: pino({ level: 'silent' }),
-      bodyLimit: 4096,
-    });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const addr = server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    ({ server, base } = await serve(new FakeStore(), 'tok,u,proj-a,member\n', new TokenBuckets(1, 2)));
   });
   after(() => server.close());
 

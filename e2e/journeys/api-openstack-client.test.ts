@@ -2,58 +2,29 @@
 // the facade: the `openstack job` CLI as users type it, and the Python API as scripts use it,
 // including how errors are shown.
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { clients, clusterDir, eventually, repoRoot, testNamespace } from './support.js';
+import { testNamespace } from './support.js';
+import { labelProject, startFacade, type Facade } from './facade.js';
 import { FUNCTION_ID } from './operator.js';
 
 const run = promisify(execFile);
 
 describe('journey: the real OpenStack client against the facade', function () {
   let ns: Awaited<ReturnType<typeof testNamespace>>;
-  let api: ChildProcess;
+  let facade: Facade | undefined;
   let url = '';
   const project = `proj-${Math.random().toString(36).slice(2, 8)}`;
 
   before(async function () {
     this.timeout(60_000);
     ns = await testNamespace('api-client');
-    const { core } = clients();
-    const { setHeaderOptions } = await import('@kubernetes/client-node');
-    await core.patchNamespace(
-      {
-        name: ns.name,
-        body: [{ op: 'add', path: '/metadata/labels/qinling.io~1project-id', value: project }],
-      },
-      setHeaderOptions('Content-Type', 'application/json-patch+json'),
-    );
-    mkdirSync(`${clusterDir}/api`, { recursive: true });
-    const tokens = `${clusterDir}/api/tokens-${ns.name}.csv`;
-    writeFileSync(tokens, `tok-cli,carol,${project},member\n`, { mode: 0o600 });
-    const log = `${clusterDir}/logs/api-${ns.name}.log`;
-    api = spawn(
-      process.execPath,
-      [
-        `${repoRoot}/dist/cli.js`,
-        'api',
-        '--bind=127.0.0.1',
-        '--port=0',
-        `--token-file=${tokens}`,
-        `--kubeconfig=${clusterDir}/kubeconfig`,
-      ],
-      { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { PATH: process.env.PATH ?? '' } },
-    );
-    const port = await eventually(
-      'the facade to listen',
-      20_000,
-      () => /"port":(\d+),"msg":"listening"/.exec(readFileSync(log, 'utf8'))?.[1],
-    );
-    url = `http://127.0.0.1:${port}`;
-    await eventually('the facade to be ready', 20_000, async () => (await fetch(`${url}/readyz`)).ok);
+    await labelProject(ns.name, project);
+    facade = await startFacade(ns.name, `tok-cli,carol,${project},member\n`);
+    url = facade.url;
   });
   after(async () => {
-    api?.kill('SIGTERM');
+    facade?.stop();
     await ns?.remove();
   });
 

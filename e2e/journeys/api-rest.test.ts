@@ -2,9 +2,9 @@
 // become QinlingJobs with CronJobs, their status flows back into the wire fields, pause/resume
 // and delete work, and projects do not see each other's jobs.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { clients, clusterDir, eventually, kubectl, repoRoot, testNamespace } from './support.js';
+import { writeFileSync } from 'node:fs';
+import { clients, clusterDir, eventually, kubectl, testNamespace } from './support.js';
+import { labelProject, startFacade, type Facade } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, getJob, jobByUid, withOperator } from './operator.js';
 
 interface Wire {
@@ -16,60 +16,30 @@ interface Wire {
 }
 
 describe('journey: the REST facade', function () {
-  const { core, batch } = clients();
+  const { batch } = clients();
   const scene = withOperator('api-rest');
   let other: Awaited<ReturnType<typeof testNamespace>>;
-  let api: ChildProcess;
+  let facade: Facade | undefined;
   let base = '';
-  const P1 = 'proj-one';
-  const P2 = 'proj-two';
+  // Unique per run: a namespace of an earlier run may still be terminating with its label.
+  const run = Math.random().toString(36).slice(2, 8);
+  const P1 = `proj-one-${run}`;
+  const P2 = `proj-two-${run}`;
 
   before(async function () {
     this.timeout(60_000);
     other = await testNamespace('api-other');
-    for (const [ns, project] of [
-      [scene.ns, P1],
-      [other.name, P2],
-    ] as const) {
-      await core.patchNamespace(
-        { name: ns, body: [{ op: 'add', path: '/metadata/labels/qinling.io~1project-id', value: project }] },
-        (await import('@kubernetes/client-node')).setHeaderOptions(
-          'Content-Type',
-          'application/json-patch+json',
-        ),
-      );
-    }
-    mkdirSync(`${clusterDir}/api`, { recursive: true });
-    const tokens = `${clusterDir}/api/tokens-${scene.ns}.csv`;
-    writeFileSync(
-      tokens,
+    await labelProject(scene.ns, P1);
+    await labelProject(other.name, P2);
+    facade = await startFacade(
+      scene.ns,
       `tok-one,alice,${P1},member\ntok-two,bob,${P2},member\ntok-admin,root,${P1},admin\n`,
-      { mode: 0o600 },
+      ['--create-namespaces=false'],
     );
-    const log = `${clusterDir}/logs/api-${scene.ns}.log`;
-    api = spawn(
-      process.execPath,
-      [
-        `${repoRoot}/dist/cli.js`,
-        'api',
-        '--bind=127.0.0.1',
-        '--port=0',
-        `--token-file=${tokens}`,
-        `--kubeconfig=${clusterDir}/kubeconfig`,
-        '--create-namespaces=false',
-      ],
-      { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { PATH: process.env.PATH ?? '' } },
-    );
-    const port = await eventually(
-      'the facade to listen',
-      20_000,
-      () => /"port":(\d+),"msg":"listening"/.exec(readFileSync(log, 'utf8'))?.[1],
-    );
-    base = `http://127.0.0.1:${port}`;
-    await eventually('the facade to be ready', 20_000, async () => (await fetch(`${base}/readyz`)).ok);
+    base = facade.url;
   });
   after(async () => {
-    api?.kill('SIGTERM');
+    facade?.stop();
     await other?.remove();
   });
 

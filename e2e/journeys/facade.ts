@@ -1,0 +1,50 @@
+// Journeys of the REST facade: a facade process on the local cluster with its own token file,
+// and namespaces labelled as projects.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { setHeaderOptions } from '@kubernetes/client-node';
+import { clients, clusterDir, eventually, repoRoot } from './support.js';
+
+/** Marks `ns` as the namespace of project `project`, as the facade maps them. */
+export async function labelProject(ns: string, project: string): Promise<void> {
+  await clients().core.patchNamespace(
+    { name: ns, body: [{ op: 'add', path: '/metadata/labels/qinling.io~1project-id', value: project }] },
+    setHeaderOptions('Content-Type', 'application/json-patch+json'),
+  );
+}
+
+export interface Facade {
+  url: string;
+  process: ChildProcess;
+  stop: () => void;
+}
+
+/** Starts `qinling-jobs api` on a free loopback port with `tokens` (CSV lines) and waits until ready. */
+export async function startFacade(id: string, tokens: string, args: string[] = []): Promise<Facade> {
+  mkdirSync(`${clusterDir}/api`, { recursive: true });
+  const tokenFile = `${clusterDir}/api/tokens-${id}.csv`;
+  writeFileSync(tokenFile, tokens, { mode: 0o600 });
+  const log = `${clusterDir}/logs/api-${id}.log`;
+  const fd = openSync(log, 'a');
+  const child = spawn(
+    process.execPath,
+    [
+      `${repoRoot}/dist/cli.js`,
+      'api',
+      '--bind=127.0.0.1',
+      '--port=0',
+      `--token-file=${tokenFile}`,
+      `--kubeconfig=${clusterDir}/kubeconfig`,
+      ...args,
+    ],
+    { stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH ?? '' } },
+  );
+  const port = await eventually(
+    'the facade to listen',
+    20_000,
+    () => /"port":(\d+),"msg":"listening"/.exec(readFileSync(log, 'utf8'))?.[1],
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await eventually('the facade to be ready', 20_000, async () => (await fetch(`${url}/readyz`)).ok);
+  return { url, process: child, stop: () => child.kill('SIGTERM') };
+}
