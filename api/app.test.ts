@@ -27,13 +27,16 @@ class FakeStore implements JobStore {
   ready = () => this.isReady;
   list = (ns?: string) => [...this.jobs.values()].filter((j) => !ns || j.metadata.namespace === ns);
   byId = (id: string) => this.jobs.get(id);
-  create(namespace: string, spec: QinlingJobSpec): Promise<QinlingJob> {
+  create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
+    if (name && [...this.jobs.values()].some((j) => j.metadata.name === name)) {
+      return Promise.reject(Object.assign(new Error('exists'), { code: 409 }));
+    }
     const uid = `00000000-0000-4000-8000-${String(++this.n).padStart(12, '0')}`;
     const j: QinlingJob = {
       apiVersion: 'qinling.io/v1',
       kind: 'QinlingJob',
       metadata: {
-        name: `job-${this.n}`,
+        name: name ?? `job-${this.n}`,
         namespace,
         uid,
         resourceVersion: '1',
@@ -55,6 +58,10 @@ class FakeStore implements JobStore {
     this.jobs.set(j.metadata.uid, j);
     return Promise.resolve(j);
   }
+  get = (namespace: string, name: string) =>
+    Promise.resolve(
+      [...this.jobs.values()].find((j) => j.metadata.namespace === namespace && j.metadata.name === name),
+    );
   latest = (job: QinlingJob) => Promise.resolve(this.jobs.get(job.metadata.uid));
   remove(job: QinlingJob): Promise<void> {
     this.jobs.delete(job.metadata.uid);
@@ -247,6 +254,30 @@ describe('api: the facade over a fake store', () => {
     const bad = await call('PUT', `/v1/jobs/${id}`, 'tok-a', { status: 'done' });
     expect(bad.status).to.equal(400);
     expect(bad.json?.faultstring).to.equal('Invalid status.');
+  });
+
+  it('with an Idempotency-Key, a retried POST returns the job it made; another body is a 409', async () => {
+    const body = {
+      name: null,
+      function_id: FID,
+      function_alias: null,
+      function_version: 0,
+      first_execution_time: null,
+      pattern: '0 4 * * *',
+      function_input: 'once',
+      count: null,
+    };
+    const key = { 'idempotency-key': 'retry-me-1' };
+    const first = await call('POST', '/v1/jobs', 'tok-a', body, key);
+    const again = await call('POST', '/v1/jobs', 'tok-a', body, key);
+    expect(first.status).to.equal(201);
+    expect(again.status).to.equal(201);
+    expect(again.json?.id).to.equal(first.json?.id);
+    const other = await call('POST', '/v1/jobs', 'tok-a', { ...body, function_input: 'different' }, key);
+    expect(other.status).to.equal(409);
+    expect(other.json?.faultstring).to.equal('This Idempotency-Key was used for a different job.');
+    const bad = await call('POST', '/v1/jobs', 'tok-a', body, { 'idempotency-key': 'has space' });
+    expect(bad.status).to.equal(400);
   });
 
   it('deletes (204, empty) and the job is gone', async () => {

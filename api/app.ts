@@ -126,7 +126,8 @@ export function makeApp(d: AppDeps): Koa {
   jobs.use(authenticate(d.auth, d.limits, d.metrics));
   jobs.post('/', async (ctx) => {
     ctx.status = 201;
-    ctx.body = await d.service.create(caller(ctx), ctx.request.body);
+    const key = ctx.get('idempotency-key');
+    ctx.body = await d.service.create(caller(ctx), ctx.request.body, key === '' ? undefined : key);
   });
   jobs.get('/', async (ctx) => {
     ctx.body = { jobs: await d.service.list(caller(ctx), ctx.query) };

@@ -1,5 +1,7 @@
 // What the facade decides: who sees which job, and the create/update/delete rules on top of the
 // domain's wire mapping. Talks to storage only through JobStore.
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { DomainError } from '../domain/errors.js';
 import type { QinlingJob } from '../domain/types.js';
 import { specFromCreate, specFromUpdate, toWire, type WireJob } from '../domain/wire.js';
@@ -56,7 +58,11 @@ export class JobService {
     return job;
   }
 
-  async create(caller: Caller, body: unknown): Promise<WireJob> {
+  /**
+   * With an Idempotency-Key, the job's name derives from the project and the key, so a retried
+   * POST (say, after a lost response) finds the job it made instead of making a second one.
+   */
+  async create(caller: Caller, body: unknown, idempotencyKey?: string): Promise<WireJob> {
     this.ready();
     const spec = specFromCreate(body, this.now());
     const ns = await this.store.namespaceOf(caller.projectId, this.opts.createNamespaces);
@@ -65,7 +71,23 @@ export class JobService {
         'Forbidden',
         `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
       );
-    return this.wire(await this.store.create(ns, spec));
+    if (idempotencyKey === undefined) return this.wire(await this.store.create(ns, spec));
+    if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
+      throw new DomainError('BadRequest', 'Invalid Idempotency-Key: 1 to 255 visible ASCII characters.');
+    const name = `job-${createHash('sha256').update(`${caller.projectId}\n${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+    try {
+      return this.wire(await this.store.create(ns, spec, name));
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const earlier = await this.store.get(ns, name);
+      if (!earlier)
+        throw new DomainError('Conflict', 'A job for this Idempotency-Key is being deleted; retry.');
+      const same = Object.entries(spec).every(([k, v]) =>
+        sameValue(v, (earlier.spec as Record<string, unknown>)[k]),
+      );
+      if (!same) throw new DomainError('Conflict', 'This Idempotency-Key was used for a different job.');
+      return this.wire(earlier);
+    }
   }
 
   async list(caller: Caller, q: ListQuery): Promise<WireJob[]> {
@@ -138,3 +160,5 @@ function page(jobs: WireJob[], q: ListQuery): WireJob[] {
     throw new DomainError('BadRequest', 'Invalid limit: must be a positive integer.');
   return jobs.slice(start, start + Math.min(limit, MAX_LIMIT)); // a larger limit is clamped
 }
+
+const sameValue = (a: unknown, b: unknown) => isDeepStrictEqual(a, b);

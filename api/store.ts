@@ -33,7 +33,10 @@ export interface JobStore {
   /** Every job, or those of one namespace. */
   list(namespace?: string): QinlingJob[];
   byId(id: string): QinlingJob | undefined;
-  create(namespace: string, spec: QinlingJobSpec): Promise<QinlingJob>;
+  /** Creates a job; with `name`, a second create of that name fails with a 409-like error. */
+  create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob>;
+  /** The job of that name as the apiserver has it now; undefined when there is none. */
+  get(namespace: string, name: string): Promise<QinlingJob | undefined>;
   /** Changes spec fields, stamping updated_at; fails with a 409-like error on a stale version. */
   update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob>;
   /** The job as the apiserver has it now (after a conflict); undefined when gone. */
@@ -129,8 +132,9 @@ export class KubeJobStore implements JobStore {
     return this.jobs.get(ns, name);
   }
 
-  async create(namespace: string, spec: QinlingJobSpec): Promise<QinlingJob> {
-    const body = { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'job-', namespace }, spec };
+  async create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
+    const metadata = name ? { name, namespace } : { generateName: 'job-', namespace };
+    const body = { apiVersion: API_VERSION, kind: KIND, metadata, spec };
     const j = (await this.kube.custom.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
@@ -163,6 +167,21 @@ export class KubeJobStore implements JobStore {
     )) as QinlingJob;
     this.remember(j);
     return j;
+  }
+
+  async get(namespace: string, name: string): Promise<QinlingJob | undefined> {
+    try {
+      return (await this.kube.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as QinlingJob;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   async latest(job: QinlingJob): Promise<QinlingJob | undefined> {
