@@ -132,8 +132,8 @@ export function makeApp(d: AppDeps): Koa {
   jobs.get('/', async (ctx) => {
     ctx.body = { jobs: await d.service.list(caller(ctx), ctx.query) };
   });
-  jobs.get('/:id', (ctx) => {
-    ctx.body = d.service.get(caller(ctx), ctx.params.id ?? '');
+  jobs.get('/:id', async (ctx) => {
+    ctx.body = await d.service.get(caller(ctx), ctx.params.id ?? '');
   });
   jobs.put('/:id', async (ctx) => {
     ctx.body = await d.service.update(caller(ctx), ctx.params.id ?? '', ctx.request.body);

@@ -8,6 +8,27 @@ export interface Caller {
   projectId: string;
   roles: string[];
   isAdmin: boolean;
+  /** kubernetes auth: the apiserver sees this user on every write, so RBAC decides. */
+  actAs?: Impersonation;
+  /** kubernetes auth: may this user `verb` QinlingJobs in `namespace`? (reads from the cache) */
+  can?: (verb: 'get' | 'list', namespace: string) => Promise<boolean>;
+}
+
+export interface Impersonation {
+  user: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/** Impersonate-* headers; groups and extra values as repeated header lines. */
+export function impersonationHeaders(as: Impersonation | undefined): Record<string, string | string[]> {
+  if (!as) return {};
+  const h: Record<string, string | string[]> = { 'Impersonate-User': as.user };
+  if (as.uid) h['Impersonate-Uid'] = as.uid;
+  if (as.groups.length > 0) h['Impersonate-Group'] = as.groups;
+  for (const [k, v] of Object.entries(as.extra)) h[`Impersonate-Extra-${encodeURIComponent(k)}`] = v;
+  return h;
 }
 
 export interface Authenticator {

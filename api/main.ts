@@ -4,6 +4,7 @@ import { bool, int, oneOf, OptionError, readOptions, str, usage } from '../domai
 import { loadKube } from '../kube/client.js';
 import { makeApp } from './app.js';
 import { StaticTokens } from './auth.js';
+import { KubernetesTokens } from './kube-auth.js';
 import { TokenBuckets } from './limits.js';
 import { makeApiMetrics } from './metrics.js';
 import { JobService } from './service.js';
@@ -12,7 +13,12 @@ import { KubeJobStore } from './store.js';
 export const apiOptions = {
   port: int('port to listen on (Qinling used 7070)', 'QJ_API_PORT', 7070, 0, 65535),
   bind: str('address to listen on', 'QJ_API_BIND', '0.0.0.0'),
-  auth: oneOf('how tokens are checked (static: a token file)', 'QJ_API_AUTH', 'static', ['static'] as const),
+  auth: oneOf(
+    'how tokens are checked: static (a token file) or kubernetes (TokenReview, then impersonation)',
+    'QJ_API_AUTH',
+    'static',
+    ['static', 'kubernetes'] as const,
+  ),
   'token-file': str(
     'static auth: CSV lines token,user_id,project_id,roles (roles ;-separated)',
     'QJ_API_TOKEN_FILE',
@@ -34,15 +40,20 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   let o;
   try {
     o = readOptions(apiOptions, argv, env);
-    if (!o['token-file']) throw new OptionError('--token-file is required with --auth static');
+    if (o.auth === 'static' && !o['token-file'])
+      throw new OptionError('--token-file is required with --auth static');
   } catch (err) {
     if (!(err instanceof OptionError)) throw err;
     console.error(`qinling-jobs api: ${err.message}`);
     return 2;
   }
   const log = pino({ level: o['log-level'], base: { component: 'api' } });
-  const auth = new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
-  const store = new KubeJobStore(loadKube(o.kubeconfig), log);
+  const kube = loadKube(o.kubeconfig);
+  const store = new KubeJobStore(kube, log);
+  const auth =
+    o.auth === 'kubernetes'
+      ? new KubernetesTokens(kube, (ns) => store.projectOf(ns))
+      : new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
   const service = new JobService(store, { createNamespaces: o['create-namespaces'] });
   const app = makeApp({
     service,

@@ -48,13 +48,17 @@ export class JobService {
     if (!this.store.ready()) throw unavailable();
   }
 
-  /** The job if the caller may see it; another project's job does not exist for them. */
-  private visible(caller: Caller, id: string): QinlingJob {
+  /**
+   * The job if the caller may see it; another project's job does not exist for them. Under
+   * kubernetes auth, reading it from the cache also needs RBAC's yes for `get` there.
+   */
+  private async visible(caller: Caller, id: string): Promise<QinlingJob> {
     this.ready();
     const job = this.store.byId(id);
     if (!job) throw notFound(id);
     if (!caller.isAdmin && this.store.projectOf(job.metadata.namespace) !== caller.projectId)
       throw notFound(id);
+    if (caller.can && !(await caller.can('get', job.metadata.namespace))) throw notFound(id);
     return job;
   }
 
@@ -71,15 +75,16 @@ export class JobService {
         'Forbidden',
         `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
       );
-    if (idempotencyKey === undefined) return this.wire(await this.store.create(ns, spec));
+    if (idempotencyKey === undefined)
+      return this.wire(await this.store.create(ns, spec, undefined, caller.actAs));
     if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
       throw new DomainError('BadRequest', 'Invalid Idempotency-Key: 1 to 255 visible ASCII characters.');
     const name = `job-${createHash('sha256').update(`${caller.projectId}\n${idempotencyKey}`).digest('hex').slice(0, 24)}`;
     try {
-      return this.wire(await this.store.create(ns, spec, name));
+      return this.wire(await this.store.create(ns, spec, name, caller.actAs));
     } catch (err) {
       if (!isConflict(err)) throw err;
-      const earlier = await this.store.get(ns, name);
+      const earlier = await this.store.get(ns, name, caller.actAs);
       if (!earlier)
         throw new DomainError('Conflict', 'A job for this Idempotency-Key is being deleted; retry.');
       const same = Object.entries(spec).every(([k, v]) =>
@@ -104,6 +109,9 @@ export class JobService {
     else {
       const project = q.project_id ?? caller.projectId;
       const ns = await this.store.namespaceOf(project, false);
+      if (ns && caller.can && !(await caller.can('list', ns))) {
+        throw new DomainError('Forbidden', 'Operation not allowed: you may not list jobs in this project.');
+      }
       jobs = ns ? this.store.list(ns) : [];
     }
     if (all && q.project_id !== undefined)
@@ -120,22 +128,22 @@ export class JobService {
     return page(sorted, q);
   }
 
-  get(caller: Caller, id: string): WireJob {
-    return this.wire(this.visible(caller, id));
+  async get(caller: Caller, id: string): Promise<WireJob> {
+    return this.wire(await this.visible(caller, id));
   }
 
   /** Retries on a conflict with the latest version: the operator's status writes come and go. */
   async update(caller: Caller, id: string, body: unknown): Promise<WireJob> {
-    let job = this.visible(caller, id);
+    let job = await this.visible(caller, id);
     for (let attempt = 0; ; attempt++) {
       const patch = specFromUpdate(body, job, this.now());
       if (Object.keys(patch).length === 0) return this.wire(job);
       try {
-        return this.wire(await this.store.update(job, patch, this.now()));
+        return this.wire(await this.store.update(job, patch, this.now(), caller.actAs));
       } catch (err) {
         if (!isConflict(err)) throw err;
         if (attempt >= 4) throw new DomainError('Conflict', 'The job kept changing meanwhile; retry.');
-        const latest = await this.store.latest(job);
+        const latest = await this.store.latest(job, caller.actAs);
         if (!latest) throw notFound(id);
         job = latest;
       }
@@ -143,7 +151,7 @@ export class JobService {
   }
 
   async remove(caller: Caller, id: string): Promise<void> {
-    await this.store.remove(this.visible(caller, id));
+    await this.store.remove(await this.visible(caller, id), caller.actAs);
   }
 }
 

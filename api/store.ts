@@ -2,14 +2,7 @@
 // written to the apiserver, with read-your-writes: what this facade just wrote is served from an
 // overlay until the cache has caught up, so a client sees its write in its next request.
 import { randomBytes } from 'node:crypto';
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  Watch,
-  ListWatch,
-  type KubernetesObject,
-  type V1Namespace,
-} from '@kubernetes/client-node';
+import { Watch, ListWatch, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors.js';
 import {
@@ -22,7 +15,8 @@ import {
   type QinlingJobSpec,
 } from '../domain/types.js';
 import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
-import { isNotFound, statusCode, type Kube } from '../kube/client.js';
+import { statusCode, type Kube, type KubeRequest } from '../kube/client.js';
+import { impersonationHeaders, type Impersonation } from './auth.js';
 import { Informer } from '../kube/informer.js';
 
 export const LABEL_PROJECT = 'qinling.io/project-id';
@@ -34,15 +28,15 @@ export interface JobStore {
   list(namespace?: string): QinlingJob[];
   byId(id: string): QinlingJob | undefined;
   /** Creates a job; with `name`, a second create of that name fails with a 409-like error. */
-  create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob>;
+  create(namespace: string, spec: QinlingJobSpec, name?: string, as?: Impersonation): Promise<QinlingJob>;
   /** The job of that name as the apiserver has it now; undefined when there is none. */
-  get(namespace: string, name: string): Promise<QinlingJob | undefined>;
+  get(namespace: string, name: string, as?: Impersonation): Promise<QinlingJob | undefined>;
   /** Changes spec fields, stamping updated_at; fails with a 409-like error on a stale version. */
-  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob>;
+  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date, as?: Impersonation): Promise<QinlingJob>;
   /** The job as the apiserver has it now (after a conflict); undefined when gone. */
-  latest(job: QinlingJob): Promise<QinlingJob | undefined>;
+  latest(job: QinlingJob, as?: Impersonation): Promise<QinlingJob | undefined>;
   /** Suspends the job's CronJob first, so no run starts once the delete has returned. */
-  remove(job: QinlingJob): Promise<void>;
+  remove(job: QinlingJob, as?: Impersonation): Promise<void>;
   /** The namespace holding a project's jobs; made (and labelled) when `create` and missing. */
   namespaceOf(projectId: string, create: boolean): Promise<string | undefined>;
   projectOf(namespace: string): string;
@@ -132,21 +126,51 @@ export class KubeJobStore implements JobStore {
     return this.jobs.get(ns, name);
   }
 
-  async create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
+  /**
+   * Every call the facade makes for a caller goes through here: as the caller when they are to
+   * be impersonated (kubernetes auth: RBAC decides), else as the facade. Errors become domain
+   * errors; 404 is `undefined`; 409 keeps its code for the service's retry.
+   */
+  private async call(as: Impersonation | undefined, r: KubeRequest): Promise<unknown> {
+    let res;
+    try {
+      res = await this.kube.request({ ...r, headers: { ...r.headers, ...impersonationHeaders(as) } });
+    } catch {
+      throw new DomainError('Unavailable', 'The Kubernetes API is unreachable; try again.');
+    }
+    if (res.status >= 200 && res.status < 300) return res.body;
+    if (res.status === 404) return undefined;
+    const message = (res.body as { message?: string } | undefined)?.message ?? `HTTP ${res.status}`;
+    if (res.status === 409) throw Object.assign(new Error(message), { code: 409 });
+    if (res.status === 403) throw new DomainError('Forbidden', `Not allowed: ${message}`);
+    if (res.status === 400 || res.status === 422) throw new DomainError('BadRequest', message);
+    throw new DomainError('Unavailable', `The Kubernetes API answered ${res.status}: ${message}`);
+  }
+
+  private path(namespace: string, name?: string): string {
+    const base = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`;
+    return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+  }
+
+  async create(
+    namespace: string,
+    spec: QinlingJobSpec,
+    name?: string,
+    as?: Impersonation,
+  ): Promise<QinlingJob> {
     const metadata = name ? { name, namespace } : { generateName: 'job-', namespace };
     const body = { apiVersion: API_VERSION, kind: KIND, metadata, spec };
-    const j = (await this.kube.custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURAL,
-      body,
-    })) as QinlingJob;
+    const j = (await this.call(as, { method: 'POST', path: this.path(namespace), body })) as QinlingJob;
     this.remember(j);
     return j;
   }
 
-  async update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob> {
+  async update(
+    job: QinlingJob,
+    patch: Partial<QinlingJobSpec>,
+    at: Date,
+    as?: Impersonation,
+  ): Promise<QinlingJob> {
     const body = {
       metadata: {
         resourceVersion: job.metadata.resourceVersion, // a precondition: a stale read is a 409
@@ -154,79 +178,46 @@ export class KubeJobStore implements JobStore {
       },
       spec: patch,
     };
-    const j = (await this.kube.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: job.metadata.namespace,
-        plural: PLURAL,
-        name: job.metadata.name,
-        body,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )) as QinlingJob;
+    const path = this.path(job.metadata.namespace, job.metadata.name);
+    const j = (await this.call(as, {
+      method: 'PATCH',
+      path,
+      body,
+      contentType: 'application/merge-patch+json',
+    })) as QinlingJob | undefined;
+    if (!j) throw new DomainError('NotFound', `Job not found [id=${job.metadata.uid}]`);
     this.remember(j);
     return j;
   }
 
-  async get(namespace: string, name: string): Promise<QinlingJob | undefined> {
-    try {
-      return (await this.kube.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as QinlingJob;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  async get(namespace: string, name: string, as?: Impersonation): Promise<QinlingJob | undefined> {
+    return (await this.call(as, { method: 'GET', path: this.path(namespace, name) })) as
+      QinlingJob | undefined;
   }
 
-  async latest(job: QinlingJob): Promise<QinlingJob | undefined> {
-    try {
-      const { namespace, name } = job.metadata;
-      const j = (await this.kube.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as QinlingJob;
-      return j.metadata.uid === job.metadata.uid ? j : undefined;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  async latest(job: QinlingJob, as?: Impersonation): Promise<QinlingJob | undefined> {
+    const j = await this.get(job.metadata.namespace, job.metadata.name, as);
+    return j?.metadata.uid === job.metadata.uid ? j : undefined;
   }
 
-  async remove(job: QinlingJob): Promise<void> {
+  async remove(job: QinlingJob, as?: Impersonation): Promise<void> {
+    const { namespace, name, uid } = job.metadata;
     const cronJob = job.status?.cronJobName;
     if (cronJob) {
-      try {
-        await this.kube.batch.patchNamespacedCronJob(
-          { name: cronJob, namespace: job.metadata.namespace, body: { spec: { suspend: true } } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    try {
-      await this.kube.custom.deleteNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: job.metadata.namespace,
-        plural: PLURAL,
-        name: job.metadata.name,
-        propagationPolicy: 'Background',
-        body: { preconditions: { uid: job.metadata.uid } },
+      // As the facade: suspending the job's own CronJob is part of deleting it, not a user's act.
+      await this.call(undefined, {
+        method: 'PATCH',
+        path: `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/cronjobs/${encodeURIComponent(cronJob)}`,
+        body: { spec: { suspend: true } },
+        contentType: 'application/merge-patch+json',
       });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
     }
-    this.overlay.set(job.metadata.uid, null);
+    await this.call(as, {
+      method: 'DELETE',
+      path: this.path(namespace, name),
+      body: { propagationPolicy: 'Background', preconditions: { uid } },
+    });
+    this.overlay.set(uid, null);
   }
 
   private remember(j: QinlingJob): void {

@@ -1,5 +1,5 @@
 // The one place a KubeConfig is made, and the API clients built from it (operator and facade).
-import { Agent, type RequestOptions } from 'node:https';
+import { Agent, request, type RequestOptions } from 'node:https';
 import {
   BatchV1Api,
   CoordinationV1Api,
@@ -15,6 +15,8 @@ import {
 
 export interface Kube {
   kc: KubeConfig;
+  /** A raw JSON request: for what the generated clients cannot send (repeated headers). */
+  request: (r: KubeRequest) => Promise<KubeResponse>;
   core: CoreV1Api;
   batch: BatchV1Api;
   custom: CustomObjectsApi;
@@ -37,11 +39,18 @@ class PooledAuth implements SecurityAuthentication {
   }
 
   async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    const { headers, agent } = await this.credentials();
+    for (const [k, v] of Object.entries(headers)) context.setHeaderParam(k, v);
+    context.setAgent(agent);
+  }
+
+  /** The headers (a fresh token) and the shared agent for one request. */
+  async credentials(): Promise<{ headers: Record<string, string>; agent: Agent }> {
     const opts: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
-    for (const [k, v] of Object.entries(opts.headers ?? {})) context.setHeaderParam(k, String(v));
-    if (opts.auth)
-      context.setHeaderParam('Authorization', `Basic ${Buffer.from(opts.auth).toString('base64')}`);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k] = String(v);
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
     this.agent ??= new Agent({
       ca: opts.ca,
       cert: opts.cert,
@@ -50,7 +59,7 @@ class PooledAuth implements SecurityAuthentication {
       keepAlive: true,
       maxSockets: 64,
     });
-    context.setAgent(this.agent);
+    return { headers, agent: this.agent };
   }
 }
 
@@ -70,6 +79,7 @@ export function loadKube(kubeconfig: string): Kube {
   const auth = new PooledAuth(kc);
   return {
     kc,
+    request: (r) => rawRequest(kc, auth, r),
     core: apiClient(kc, auth, CoreV1Api),
     batch: apiClient(kc, auth, BatchV1Api),
     custom: apiClient(kc, auth, CustomObjectsApi),
@@ -80,3 +90,64 @@ export function loadKube(kubeconfig: string): Kube {
 export const statusCode = (err: unknown): number | undefined => (err as { code?: number }).code;
 export const isConflict = (err: unknown) => statusCode(err) === 409;
 export const isNotFound = (err: unknown) => statusCode(err) === 404;
+
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+  contentType?: string;
+  /** Extra headers; an array value is sent as repeated header lines (Impersonate-Group). */
+  headers?: Record<string, string | string[]>;
+}
+
+export interface KubeResponse {
+  status: number;
+  body: unknown;
+}
+
+async function rawRequest(kc: KubeConfig, auth: PooledAuth, r: KubeRequest): Promise<KubeResponse> {
+  const server = new URL(kc.getCurrentCluster()?.server ?? '');
+  const { headers, agent } = await auth.credentials();
+  const payload = r.body === undefined ? undefined : JSON.stringify(r.body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: server.hostname,
+        port: server.port,
+        path: r.path,
+        method: r.method,
+        agent,
+        timeout: 30_000,
+        headers: {
+          ...headers,
+          ...r.headers,
+          accept: 'application/json',
+          ...(payload !== undefined
+            ? {
+                'content-type': r.contentType ?? 'application/json',
+                'content-length': Buffer.byteLength(payload),
+              }
+            : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            /* not JSON: keep the text */
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request to the apiserver timed out')));
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
