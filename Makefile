@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLUSTER_DIR := .cluster
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys crd bench-operator clean
+.PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys crd bench-operator bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ crd: ## install the QinlingJob CRD on the local cluster
 
 bench-operator: cluster-up crd ## operator convergence for 1,000 and 10,000 jobs vs plain CronJobs (SIZES=...)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/operator.js --sizes $(or $(SIZES),1000,10000)
+
+bench-api: cluster-up crd ## facade vs direct apiserver latency with 1,000 and 10,000 jobs (SIZES=...)
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/api.js --sizes $(or $(SIZES),1000,10000)
 
 clean: cluster-down ## remove build outputs and cluster state (not the binary cache)
 	rm -rf dist $(CLUSTER_DIR)

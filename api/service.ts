@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { DomainError } from '../domain/errors.js';
 import type { QinlingJob } from '../domain/types.js';
-import { specFromCreate, specFromUpdate, toWire, type WireJob } from '../domain/wire.js';
+import { specFromCreate, specFromUpdate, toWire, wireStatus, type WireJob } from '../domain/wire.js';
 import type { Caller } from './auth.js';
 import { unavailable, type JobStore } from './store.js';
 
@@ -116,16 +116,21 @@ export class JobService {
     }
     if (all && q.project_id !== undefined)
       jobs = jobs.filter((j) => this.store.projectOf(j.metadata.namespace) === q.project_id);
+    // Filter, order and page the stored objects; only the page is turned into wire jobs.
     const sorted = jobs
-      .map((j) => this.wire(j))
       .filter(
-        (w) =>
-          (q.status === undefined || w.status === q.status) &&
-          (q.function_id === undefined || w.function_id === q.function_id) &&
-          (q.name === undefined || w.name === q.name),
+        (j) =>
+          (q.status === undefined || wireStatus(j) === q.status) &&
+          (q.function_id === undefined || j.spec.functionId === q.function_id) &&
+          (q.name === undefined || j.spec.name === q.name),
       )
-      .sort((a, b) => (a.created_at ?? '').localeCompare(b.created_at ?? '') || a.id.localeCompare(b.id));
-    return page(sorted, q);
+      .sort(
+        (a, b) =>
+          String(a.metadata.creationTimestamp ?? '').localeCompare(
+            String(b.metadata.creationTimestamp ?? ''),
+          ) || a.metadata.uid.localeCompare(b.metadata.uid),
+      );
+    return page(sorted, q).map((j) => this.wire(j));
   }
 
   async get(caller: Caller, id: string): Promise<WireJob> {
@@ -155,10 +160,10 @@ export class JobService {
   }
 }
 
-function page(jobs: WireJob[], q: ListQuery): WireJob[] {
+function page(jobs: QinlingJob[], q: ListQuery): QinlingJob[] {
   let start = 0;
   if (q.marker !== undefined) {
-    const at = jobs.findIndex((j) => j.id === q.marker);
+    const at = jobs.findIndex((j) => j.metadata.uid === q.marker);
     if (at < 0) throw new DomainError('BadRequest', `Invalid marker: ${q.marker}`);
     start = at + 1;
   }

@@ -89,7 +89,7 @@ function plannedFirst(job: QinlingJob): string | undefined {
  * Done and error are what the operator observed; running, paused and cancelled are what was
  * asked, so a client sees its own PUT at once, as Qinling answered it.
  */
-function wireStatus(job: QinlingJob): string {
+export function wireStatus(job: QinlingJob): string {
   const phase = job.status?.phase;
   if (job.spec.cancelled) return STATUS.Cancelled;
   if (phase === 'Done' || phase === 'Failed') return STATUS[phase];

@@ -1,0 +1,146 @@
+// `make bench-api`: the REST facade against the apiserver it fronts. With N jobs stored, the
+// same operations through the facade and straight to the apiserver (same admin rights, both
+// over keep-alive connections) at concurrency 10 and 50: GET by id, LIST all, a LIST page, and
+// create. Prints p50/p99 per operation and the facade/direct ratios; asserts nothing.
+import { parseArgs } from 'node:util';
+import { loadKube } from '../../kube/client.js';
+import { FUNCTION_ID } from '../journeys/operator.js';
+import { labelProject, startFacade } from '../journeys/facade.js';
+import { testNamespace } from '../journeys/support.js';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' } } });
+const sizes = (values.sizes ?? '').split(',').map(Number);
+const kube = loadKube(process.env.KUBECONFIG ?? '');
+const NEVER = '0 0 1 1 *';
+const TOKEN = 'bench-token';
+
+async function timed(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<number>,
+): Promise<number[]> {
+  const lat: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        const status = await op(i);
+        if (status >= 400) throw new Error(`request ${i} answered ${status}`);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  return lat.sort((a, b) => a - b);
+}
+
+const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+async function populate(ns: string, n: number): Promise<{ uid: string; name: string }[]> {
+  const made: { uid: string; name: string }[] = [];
+  await timed(n, 32, async (i) => {
+    const r = await kube.request({
+      method: 'POST',
+      path: `/apis/qinling.io/v1/namespaces/${ns}/qinlingjobs`,
+      body: {
+        apiVersion: 'qinling.io/v1',
+        kind: 'QinlingJob',
+        metadata: { name: `seed-${i}` },
+        spec: { functionId: FUNCTION_ID, pattern: NEVER },
+      },
+    });
+    const m = (r.body as { metadata: { uid: string; name: string } }).metadata;
+    made.push({ uid: m.uid, name: m.name });
+    return r.status;
+  });
+  return made;
+}
+
+const rows: string[] = [];
+for (const n of sizes) {
+  const ns = await testNamespace(`bench-api-${n}`);
+  const project = `bench-${ns.name}`;
+  await labelProject(ns.name, project);
+  const facade = await startFacade(ns.name, `${TOKEN},bench,${project},member\n`, ['--rate-limit=0']);
+  const jobs = await populate(ns.name, n);
+  const headers = { 'x-auth-token': TOKEN, 'content-type': 'application/json' };
+  // The facade serves from its cache: wait until it holds every job.
+  for (;;) {
+    const r = (await (await fetch(`${facade.url}/v1/jobs?limit=1000000`, { headers })).json()) as {
+      jobs: unknown[];
+    };
+    if (r.jobs.length >= n) break;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  const pick = (i: number) => jobs[(i * 7919) % jobs.length] ?? { uid: '', name: '' };
+  const direct = (path: string) => kube.request({ method: 'GET', path }).then((r) => r.status);
+  const viaFacade = (path: string) =>
+    fetch(facade.url + path, { headers }).then(async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    });
+  const listCount = n >= 10_000 ? 20 : 100;
+  for (const c of [10, 50]) {
+    const ops: [string, number, (i: number) => Promise<number>, (i: number) => Promise<number>][] = [
+      [
+        'GET by id',
+        2000,
+        (i) => viaFacade(`/v1/jobs/${pick(i).uid}`),
+        (i) => direct(`/apis/qinling.io/v1/namespaces/${ns.name}/qinlingjobs/${pick(i).name}`),
+      ],
+      [
+        'LIST all',
+        listCount,
+        () => viaFacade('/v1/jobs'),
+        () => direct(`/apis/qinling.io/v1/namespaces/${ns.name}/qinlingjobs`),
+      ],
+      [
+        'LIST page of 100',
+        1000,
+        () => viaFacade('/v1/jobs?limit=100'),
+        () => direct(`/apis/qinling.io/v1/namespaces/${ns.name}/qinlingjobs?limit=100`),
+      ],
+      [
+        'POST',
+        500,
+        (i) =>
+          fetch(`${facade.url}/v1/jobs`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ function_id: FUNCTION_ID, pattern: NEVER, name: `f-${c}-${i}` }),
+          }).then(async (r) => {
+            await r.arrayBuffer();
+            return r.status;
+          }),
+        (i) =>
+          kube
+            .request({
+              method: 'POST',
+              path: `/apis/qinling.io/v1/namespaces/${ns.name}/qinlingjobs`,
+              body: {
+                apiVersion: 'qinling.io/v1',
+                kind: 'QinlingJob',
+                metadata: { name: `d-${c}-${i}` },
+                spec: { functionId: FUNCTION_ID, pattern: NEVER },
+              },
+            })
+            .then((r) => r.status),
+      ],
+    ];
+    for (const [name, total, f, d] of ops) {
+      const lf = await timed(total, c, f);
+      const ld = await timed(total, c, d);
+      const row = `| ${n} | ${c} | ${name} | ${ms(pct(lf, 50))} / ${ms(pct(lf, 99))} | ${ms(pct(ld, 50))} / ${ms(pct(ld, 99))} | ${(pct(lf, 99) / pct(ld, 99)).toFixed(2)}x |`;
+      rows.push(row);
+      console.log(row);
+    }
+  }
+  facade.stop();
+  await ns.remove();
+}
+console.log('\n| jobs | concurrency | operation | facade p50 / p99 | direct p50 / p99 | p99 ratio |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);
+process.exit(0);
