@@ -280,6 +280,25 @@ describe('api: the facade over a fake store', () => {
     expect(bad.status).to.equal(400);
   });
 
+  it('odd ids are plain 404s, never spliced into anything', async () => {
+    for (const id of ['..%2F..%2Fsecrets', '%00', 'x'.repeat(10_000), 'not-a-uuid']) {
+      const r = await call('GET', `/v1/jobs/${id}`, 'tok-a');
+      expect(r.status, id.slice(0, 20)).to.equal(404);
+      expect(r.json?.faultcode).to.equal('Client');
+    }
+  });
+
+  it('refuses a JSON array, null, or __proto__ as a body, and creates nothing', async () => {
+    const before = store.jobs.size;
+    for (const body of ['[]', 'null', '{"__proto__": {"admin": true}, "pattern": "* * * * *"}']) {
+      const r = await call('POST', '/v1/jobs', 'tok-a', body);
+      expect(r.status, body).to.equal(400);
+      expect(r.json?.faultcode).to.equal('Client');
+    }
+    expect(store.jobs.size).to.equal(before);
+    expect(({} as Record<string, unknown>).admin).to.equal(undefined);
+  });
+
   it('deletes (204, empty) and the job is gone', async () => {
     const j = await post('tok-a', { first_execution_time: '2026-11-27 13:00:00' });
     const id = String(j.json?.id);

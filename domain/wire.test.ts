@@ -87,6 +87,14 @@ describe("wire: create follows Qinling's rules", () => {
     ['six fields', { pattern: '* * * * * *' }, 'The specified pattern is not valid: * * * * * *'],
     ['count 0', { pattern: '* * * * *', count: 0 }, 'count must be greater than 0.'],
     ['count as text', { pattern: '* * * * *', count: '2' }, 'Invalid count'],
+    ['a fractional count', { pattern: '* * * * *', count: 1.5 }, 'Invalid count'],
+    ['a count past 2^53', { pattern: '* * * * *', count: 2 ** 53 + 1 }, 'Invalid count'],
+    ['a negative count', { pattern: '* * * * *', count: -1 }, 'count must be greater than 0.'],
+    [
+      'mass assignment of id and status',
+      { pattern: '* * * * *', id: 'x', status: 'done' },
+      'Unknown attribute(s): id, status',
+    ],
     [
       'input as an object',
       { pattern: '* * * * *', function_input: { a: 1 } },

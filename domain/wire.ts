@@ -182,7 +182,7 @@ export function specFromCreate(body: unknown, now: Date): QinlingJobSpec {
   const first = firstRaw !== undefined ? ahead(readTime('first_execution_time', firstRaw), now) : undefined;
   let count: number | undefined;
   if (given(b.count)) {
-    if (typeof b.count !== 'number' || !Number.isInteger(b.count))
+    if (typeof b.count !== 'number' || !Number.isSafeInteger(b.count))
       throw badRequest('Invalid count: must be an integer.');
     if (b.count < 1) throw badRequest('count must be greater than 0.');
     count = b.count;
