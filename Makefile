@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CLUSTER_DIR := .cluster
 NODE_MODULES_STAMP := node_modules/.package-lock.json
+# Benchmark sizes (make bench-operator SIZES=1000)
+SIZES ?= 1000,10000
 
 .PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys crd bench-operator bench-api clean
 
@@ -50,10 +52,10 @@ crd: ## install the QinlingJob CRD on the local cluster
 	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig wait --for=condition=Established --timeout=60s crd/qinlingjobs.qinling.io
 
 bench-operator: cluster-up crd ## operator convergence for 1,000 and 10,000 jobs vs plain CronJobs (SIZES=...)
-	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/operator.js --sizes $(or $(SIZES),1000,10000)
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/operator.js --sizes $(SIZES)
 
 bench-api: cluster-up crd ## facade vs direct apiserver latency with 1,000 and 10,000 jobs (SIZES=...)
-	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/api.js --sizes $(or $(SIZES),1000,10000)
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/api.js --sizes $(SIZES)
 
 clean: cluster-down ## remove build outputs and cluster state (not the binary cache)
 	rm -rf dist $(CLUSTER_DIR)
