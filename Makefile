@@ -6,6 +6,8 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 # Benchmark sizes (make bench-operator SIZES=1000)
 SIZES ?= 1000,10000
 
+
+.PHONY: system-deps
 .PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys crd bench-operator bench-api clean
 
 help: ## list the targets
@@ -42,7 +44,10 @@ run: cluster-up ## run the product on the local control plane (or on $$KUBECONFI
 journeys: build crd ## journeys against the running local control plane
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.journeys.json
 
-test: lint unit ## unit tests, then the journeys on a fresh local control plane, torn down even on failure
+system-deps: ## Debian packages the tests need (iproute2, the OpenStack client), when missing
+	@bash e2e/system-deps.sh
+
+test: system-deps lint unit ## unit tests, then the journeys on a fresh local control plane, torn down even on failure
 	@$(MAKE) --no-print-directory cluster-up
 	@status=0; $(MAKE) --no-print-directory journeys || status=$$?; \
 	  $(MAKE) --no-print-directory cluster-down; exit $$status

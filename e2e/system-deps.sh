@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the tests need, installed when missing (as root, or with sudo):
+# iproute2 for pod addresses, and the real OpenStack client the facade journeys drive
+# (python3-qinlingclient, with python3-openstackclient for the `openstack` CLI).
+set -euo pipefail
+need=()
+command -v ip >/dev/null || need+=(iproute2)
+[ -x /usr/bin/openstack ] || need+=(python3-openstackclient)
+/usr/bin/python3 -c 'import qinlingclient' 2>/dev/null || need+=(python3-qinlingclient)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "system-deps: installing ${need[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
