@@ -66,14 +66,20 @@ for (const n of sizes) {
   const facade = await startFacade(ns.name, `${TOKEN},bench,${project},member\n`, ['--rate-limit=0']);
   const jobs = await populate(ns.name, n);
   const headers = { 'x-auth-token': TOKEN, 'content-type': 'application/json' };
-  // The facade serves from its cache: wait until it holds every job.
-  for (;;) {
-    const r = (await (await fetch(`${facade.url}/v1/jobs?limit=1000000`, { headers })).json()) as {
-      jobs: unknown[];
-    };
-    if (r.jobs.length >= n) break;
-    await new Promise((res) => setTimeout(res, 500));
-  }
+  // The facade serves from its cache: wait until it holds every job (pages of at most 1,000).
+  const cached = async () => {
+    let count = 0;
+    let marker = '';
+    for (;;) {
+      const page = (await (await fetch(`${facade.url}/v1/jobs?limit=1000${marker}`, { headers })).json()) as {
+        jobs: { id: string }[];
+      };
+      count += page.jobs.length;
+      if (page.jobs.length < 1000) return count;
+      marker = `&marker=${page.jobs.at(-1)?.id ?? ''}`;
+    }
+  };
+  while ((await cached()) < n) await new Promise((res) => setTimeout(res, 500));
   const pick = (i: number) => jobs[(i * 7919) % jobs.length] ?? { uid: '', name: '' };
   const direct = (path: string) => kube.request({ method: 'GET', path }).then((r) => r.status);
   const viaFacade = (path: string) =>
