@@ -65,6 +65,10 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     bodyLimit: o['body-limit'],
   });
   const server = app.listen(o.port, o.bind);
+  // Longer than the idle timeouts of common clients and load balancers (60 s), so the server is
+  // never the side that closes a keep-alive connection a client is about to reuse.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
