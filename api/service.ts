@@ -88,7 +88,7 @@ export class JobService {
       if (!earlier)
         throw new DomainError('Conflict', 'A job for this Idempotency-Key is being deleted; retry.');
       const same = Object.entries(spec).every(([k, v]) =>
-        sameValue(v, (earlier.spec as Record<string, unknown>)[k]),
+        isDeepStrictEqual(v, (earlier.spec as Record<string, unknown>)[k]),
       );
       if (!same) throw new DomainError('Conflict', 'This Idempotency-Key was used for a different job.');
       return this.wire(earlier);
@@ -168,8 +168,6 @@ function page(jobs: QinlingJob[], q: ListQuery): QinlingJob[] {
     throw new DomainError('BadRequest', 'Invalid limit: must be a positive integer.');
   return jobs.slice(start, start + Math.min(limit, MAX_LIMIT)); // a larger limit is clamped
 }
-
-const sameValue = (a: unknown, b: unknown) => isDeepStrictEqual(a, b);
 
 /** Oldest first, then by id; plain string order (localeCompare cost ~100 ms per 10,000 jobs). */
 function byCreation(a: QinlingJob, b: QinlingJob): number {

@@ -131,15 +131,7 @@ class Pass {
     this.status.phase = phase;
     this.scheduleNext(prevPhase, phase);
     const st = this.status;
-    st.conditions = setCondition(
-      st.conditions,
-      this.now,
-      this.job.metadata.generation,
-      'Valid',
-      'True',
-      'Valid',
-      '',
-    );
+    this.condition('Valid', 'True', 'Valid', '');
 
     const existing = this.observed.cronJob;
     if (existing && !owned(this.job, existing)) {
@@ -147,26 +139,10 @@ class Pass {
       if (conditionMessage(this.job.status ?? {}, 'Ready') !== msg) {
         this.events.push({ type: 'Warning', reason: 'NameConflict', message: msg });
       }
-      st.conditions = setCondition(
-        st.conditions,
-        this.now,
-        this.job.metadata.generation,
-        'Ready',
-        'False',
-        'NameConflict',
-        msg,
-      );
+      this.condition('Ready', 'False', 'NameConflict', msg);
       return { status: st, events: this.events, ...this.requeueAfter() };
     }
-    st.conditions = setCondition(
-      st.conditions,
-      this.now,
-      this.job.metadata.generation,
-      'Ready',
-      'True',
-      'CronJobReady',
-      '',
-    );
+    this.condition('Ready', 'True', 'CronJobReady', '');
     const next = date(st.nextExecutionTime);
     const cronJob = desiredCronJob(this.job, this.cfg, {
       suspend: this.holdCronJob(phase, next),
@@ -181,6 +157,20 @@ class Pass {
       events: this.events,
       ...this.requeueAfter(),
     };
+  }
+
+  /** Sets one condition of this pass's status for the job's generation. */
+  private condition(type: string, status: 'True' | 'False', reason: string, message: string): void {
+    const st = this.status;
+    st.conditions = setCondition(
+      st.conditions,
+      this.now,
+      this.job.metadata.generation,
+      type,
+      status,
+      reason,
+      message,
+    );
   }
 
   private requeueAfter(): { requeueAfterMs?: number } {
