@@ -10,6 +10,7 @@ import { kubeconfigYaml } from '../cluster/components.js';
 import { ConfigError, containerEnv, type EnvSources } from './env.js';
 import { expand } from './expand.js';
 import { containerArgv, localImage } from './images.js';
+import { mapPath, materializeVolumes, mountMappings } from './volumes.js';
 import type { IpPool, PidFile, PodNetwork } from './resources.js';
 import * as st from './status.js';
 
@@ -106,7 +107,8 @@ export class PodWorker {
     let plans: { c: V1Container; argv: string[]; env: Record<string, string>; cwd: string }[];
     try {
       const base = await this.baseEnv(podIP);
-      plans = await Promise.all(spec.containers.map((c) => this.plan(c, podIP, base)));
+      const volumes = await materializeVolumes(pod, this.ctx.sources, this.podDir());
+      plans = await Promise.all(spec.containers.map((c) => this.plan(c, podIP, base, volumes)));
     } catch (err) {
       if (!(err instanceof ConfigError || err instanceof ImageError)) throw err;
       for (const c of this.record.containers) c.waiting = { reason: err.reason, message: err.message };
@@ -119,16 +121,23 @@ export class PodWorker {
     await this.writeStatus();
   }
 
-  private async plan(c: V1Container, podIP: string, base: Record<string, string>) {
+  private async plan(
+    c: V1Container,
+    podIP: string,
+    base: Record<string, string>,
+    volumes: Map<string, string>,
+  ) {
     const img = localImage(c.image ?? '', this.ctx.repoRoot);
     if (!img) throw new ImageError(c.image ?? '');
+    const mounts = mountMappings(c, volumes);
     const env = await containerEnv(this.pod, c, podIP, this.ctx.sources, base);
     const lookup = (n: string) => env[n];
+    for (const [k, v] of Object.entries(env)) env[k] = mapPath(v, mounts);
     const argv = containerArgv(
       img,
       c.command?.map((a) => expand(a, lookup)),
       c.args?.map((a) => expand(a, lookup)),
-    );
+    ).map((a) => mapPath(a, mounts));
     if (argv.length === 0)
       throw new ConfigError(`container ${c.name} has no command and its image no entrypoint`);
     return { c, argv, env, cwd: c.workingDir ?? img.cwd };
@@ -171,7 +180,7 @@ export class PodWorker {
       if ((err as { code?: number }).code === 404) throw new ConfigError(`serviceaccount "${sa}" not found`);
       throw err;
     }
-    const dir = `${this.ctx.stateDir}/pods/${this.uid}`;
+    const dir = this.podDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = `${dir}/kubeconfig`;
     const { url, caFile } = this.ctx.server;
@@ -393,7 +402,12 @@ export class PodWorker {
   private cleanup(): void {
     const ip = this.ctx.ips.release(this.uid);
     if (ip) void this.ctx.net.remove(ip);
-    rmSync(`${this.ctx.stateDir}/pods/${this.uid}`, { recursive: true, force: true });
+    rmSync(this.podDir(), { recursive: true, force: true });
+  }
+
+  /** Where this pod's kubeconfig and volumes live while it runs. */
+  private podDir(): string {
+    return `${this.ctx.stateDir}/pods/${this.uid}`;
   }
 }
 
