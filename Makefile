@@ -19,7 +19,7 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 deps: $(NODE_MODULES_STAMP) ## install npm dependencies from the lockfile
 
 build: deps ## compile TypeScript into dist/
-	npx tsc -p tsconfig.json
+	rm -rf dist && npx tsc -p tsconfig.json
 
 lint: deps ## eslint and prettier
 	npx eslint . && npx prettier --check .
