@@ -39,6 +39,10 @@ export const CONTROLLERS = [
   'replicaset-controller',
   'endpointslice-controller',
   'ttl-after-finished-controller',
+  // kube-root-ca.crt in every namespace: the projected ServiceAccount volume of every pod needs it.
+  'root-ca-certificate-publisher-controller',
+  // PodDisruptionBudget status (the chart ships PDBs).
+  'disruption-controller',
 ] as const;
 
 export function layout(root: string): ClusterLayout {

@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { EnvSources } from './env.js';
-import { mapPath, materializeVolumes, mountMappings } from './volumes.js';
+import { mapPath, materializeVolumes, mountMappings, type VolumeSources } from './volumes.js';
 
-const sources: EnvSources = {
+const sources: VolumeSources = {
+  podIP: '10.244.0.7',
+  token: () => Promise.resolve('the-pod-token'),
   secret: (_ns, name) =>
     Promise.resolve(name === 'tokens' ? { 'tokens.csv': 'a,b,c,d\n', x: 'y' } : undefined),
   configMap: (_ns, name) => Promise.resolve(name === 'cfg' ? { 'app.json': '{}' } : undefined),
@@ -17,7 +18,7 @@ const pod = (volumes: NonNullable<V1Pod['spec']>['volumes']): V1Pod => ({
   spec: { containers: [], volumes },
 });
 
-describe('volumes: secret, configMap and emptyDir volumes as directories', () => {
+describe('volumes: secret, configMap, emptyDir and projected volumes as directories', () => {
   let dir = '';
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'qj-vol-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,8 +71,37 @@ describe('volumes: secret, configMap and emptyDir volumes as directories', () =>
     const hostPath = pod([{ name: 'h', hostPath: { path: '/etc' } }]);
     await materializeVolumes(hostPath, sources, dir).then(
       () => expect.fail('must refuse'),
-      (err: Error) => expect(err.message).to.match(/only secret, configMap and emptyDir/),
+      (err: Error) => expect(err.message).to.match(/only secret, configMap, emptyDir and projected/),
     );
+  });
+
+  it('projects a ServiceAccount token, a CA bundle and the namespace, as the admission adds them', async () => {
+    const v = await materializeVolumes(
+      pod([
+        {
+          name: 'kube-api-access',
+          projected: {
+            defaultMode: 0o420,
+            sources: [
+              { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+              { configMap: { name: 'cfg', items: [{ key: 'app.json', path: 'ca.crt' }] } },
+              {
+                downwardAPI: {
+                  items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }],
+                },
+              },
+            ],
+          },
+        },
+      ]),
+      sources,
+      dir,
+    );
+    const root = v.get('kube-api-access') ?? '';
+    expect(readFileSync(join(root, 'token'), 'utf8')).to.equal('the-pod-token');
+    expect(readFileSync(join(root, 'ca.crt'), 'utf8')).to.equal('{}');
+    expect(readFileSync(join(root, 'namespace'), 'utf8')).to.equal('ns');
+    expect(statSync(join(root, 'token')).mode & 0o777).to.equal(0o420);
   });
 
   it('rewrites mounted paths in values, after --flag= too, longest mount first', () => {

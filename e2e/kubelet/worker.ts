@@ -45,6 +45,7 @@ export class PodWorker {
   private deleting = false;
   private finalized = false;
   private readonly procs = new Map<string, Proc>();
+  private token?: Promise<string>;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -107,7 +108,11 @@ export class PodWorker {
     let plans: { c: V1Container; argv: string[]; env: Record<string, string>; cwd: string }[];
     try {
       const base = await this.baseEnv(podIP);
-      const volumes = await materializeVolumes(pod, this.ctx.sources, this.podDir());
+      const volumes = await materializeVolumes(
+        pod,
+        { ...this.ctx.sources, podIP, token: () => this.podToken() },
+        this.podDir(),
+      );
       plans = await Promise.all(spec.containers.map((c) => this.plan(c, podIP, base, volumes)));
     } catch (err) {
       if (!(err instanceof ConfigError || err instanceof ImageError)) throw err;
@@ -158,11 +163,18 @@ export class PodWorker {
     return env;
   }
 
-  /** A kubeconfig holding a TokenRequest token bound to this pod, so RBAC applies as in a cluster. */
-  private async podKubeconfig(): Promise<string> {
+  /** A TokenRequest token bound to this pod, for its kubeconfig and its projected volumes. */
+  private podToken(): Promise<string> {
+    this.token ??= this.requestToken().catch((err: unknown) => {
+      this.token = undefined;
+      throw err;
+    });
+    return this.token;
+  }
+
+  private async requestToken(): Promise<string> {
     const sa = this.pod.spec?.serviceAccountName ?? 'default';
     const { namespace, name } = this.ref;
-    let token: string;
     try {
       const tr = await this.ctx.core.createNamespacedServiceAccountToken({
         name: sa,
@@ -175,11 +187,18 @@ export class PodWorker {
           },
         },
       });
-      token = tr.status?.token ?? '';
+      return tr.status?.token ?? '';
     } catch (err) {
       if ((err as { code?: number }).code === 404) throw new ConfigError(`serviceaccount "${sa}" not found`);
       throw err;
     }
+  }
+
+  /** A kubeconfig holding the pod's token, so RBAC applies as in a cluster. */
+  private async podKubeconfig(): Promise<string> {
+    const sa = this.pod.spec?.serviceAccountName ?? 'default';
+    const { namespace } = this.ref;
+    const token = await this.podToken();
     const dir = this.podDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = `${dir}/kubeconfig`;
