@@ -62,5 +62,9 @@ bench-operator: cluster-up crd ## operator convergence for 1,000 and 10,000 jobs
 bench-api: cluster-up crd ## facade vs direct apiserver latency with 1,000 and 10,000 jobs (SIZES=...)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/api.js --sizes $(SIZES)
 
+.PHONY: bench-keystone
+bench-keystone: system-deps cluster-up crd ## cost of a cached Keystone token per request vs static tokens (real Keystone)
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/keystone.js
+
 clean: cluster-down ## remove build outputs and cluster state (not the binary cache)
 	rm -rf dist $(CLUSTER_DIR)

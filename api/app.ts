@@ -64,7 +64,7 @@ function authenticate(auth: Authenticator, limits: TokenBuckets, metrics: ApiMet
     const caller = token ? await auth.authenticate(token) : undefined;
     if (!caller)
       throw new HttpError(401, 'The request you have made requires authentication.', {
-        'www-authenticate': 'Keystone uri="/"',
+        'www-authenticate': auth.challenge ?? 'Keystone uri="/"',
       });
     const wait = limits.take(token);
     if (wait > 0) {

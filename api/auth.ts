@@ -34,6 +34,8 @@ export function impersonationHeaders(as: Impersonation | undefined): Record<stri
 export interface Authenticator {
   /** The caller for a token, or undefined for an unknown one. */
   authenticate(token: string): Promise<Caller | undefined>;
+  /** WWW-Authenticate on a 401, when not the default (Keystone's address, for one). */
+  readonly challenge?: string;
 }
 
 export function parseTokenFile(text: string): Map<string, Caller> {

@@ -1,28 +1,70 @@
 // `qinling-jobs api`: the REST facade over QinlingJobs.
 import { pino } from 'pino';
+import { readFileSync } from 'node:fs';
 import { bool, int, oneOf, OptionError, readOptions, str, usage } from '../domain/options.js';
 import { loadKube } from '../kube/client.js';
 import { makeApp } from './app.js';
 import { StaticTokens } from './auth.js';
+import type { Authenticator } from './auth.js';
+import { KeystoneTokens } from './keystone-auth.js';
 import { KubernetesTokens } from './kube-auth.js';
 import { TokenBuckets } from './limits.js';
 import { makeApiMetrics } from './metrics.js';
 import { JobService } from './service.js';
 import { KubeJobStore } from './store.js';
 
+/** The service user's password may come from the environment, never from a flag (ps shows those). */
+const PASSWORD_ENV = 'QJ_KEYSTONE_PASSWORD';
+
 export const apiOptions = {
   port: int('port to listen on (Qinling used 7070)', 'QJ_API_PORT', 7070, 0, 65535),
   bind: str('address to listen on', 'QJ_API_BIND', '0.0.0.0'),
   auth: oneOf(
-    'how tokens are checked: static (a token file) or kubernetes (TokenReview, then impersonation)',
+    'how tokens are checked: static (a token file), kubernetes (TokenReview, then impersonation) or keystone (Keystone v3)',
     'QJ_API_AUTH',
     'static',
-    ['static', 'kubernetes'] as const,
+    ['static', 'kubernetes', 'keystone'] as const,
   ),
   'token-file': str(
     'static auth: CSV lines token,user_id,project_id,roles (roles ;-separated)',
     'QJ_API_TOKEN_FILE',
     '',
+  ),
+  'keystone-url': str('keystone auth: Keystone v3 URL, e.g. http://keystone:5000/v3', 'QJ_KEYSTONE_URL', ''),
+  'keystone-user': str(
+    'keystone auth: the service user that validates tokens',
+    'QJ_KEYSTONE_USER',
+    'qinling',
+  ),
+  'keystone-user-domain': str(
+    "keystone auth: the service user's domain",
+    'QJ_KEYSTONE_USER_DOMAIN',
+    'Default',
+  ),
+  'keystone-project': str("keystone auth: the service user's project", 'QJ_KEYSTONE_PROJECT', 'service'),
+  'keystone-project-domain': str(
+    "keystone auth: the service user's project's domain",
+    'QJ_KEYSTONE_PROJECT_DOMAIN',
+    'Default',
+  ),
+  'keystone-password-file': str(
+    `keystone auth: file holding the service user's password (else env ${PASSWORD_ENV})`,
+    'QJ_KEYSTONE_PASSWORD_FILE',
+    '',
+  ),
+  'keystone-cache-seconds': int(
+    'keystone auth: longest a validated token is trusted before Keystone is asked again',
+    'QJ_KEYSTONE_CACHE_SECONDS',
+    300,
+    0,
+    86_400,
+  ),
+  'keystone-timeout-seconds': int(
+    'keystone auth: bound on each request to Keystone',
+    'QJ_KEYSTONE_TIMEOUT_SECONDS',
+    5,
+    1,
+    300,
   ),
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),
   'create-namespaces': bool("make a project's namespace on its first job", 'QJ_API_CREATE_NAMESPACES', true),
@@ -42,6 +84,10 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     o = readOptions(apiOptions, argv, env);
     if (o.auth === 'static' && !o['token-file'])
       throw new OptionError('--token-file is required with --auth static');
+    if (o.auth === 'keystone' && !o['keystone-url'])
+      throw new OptionError('--keystone-url is required with --auth keystone');
+    if (o.auth === 'keystone' && !o['keystone-password-file'] && !env[PASSWORD_ENV])
+      throw new OptionError(`--keystone-password-file or ${PASSWORD_ENV} is required with --auth keystone`);
   } catch (err) {
     if (!(err instanceof OptionError)) throw err;
     console.error(`qinling-jobs api: ${err.message}`);
@@ -50,10 +96,26 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   const log = pino({ level: o['log-level'], base: { component: 'api' } });
   const kube = loadKube(o.kubeconfig);
   const store = new KubeJobStore(kube, log);
-  const auth =
-    o.auth === 'kubernetes'
-      ? new KubernetesTokens(kube, (ns) => store.projectOf(ns))
-      : new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
+  let auth: Authenticator;
+  if (o.auth === 'kubernetes') auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns));
+  else if (o.auth === 'keystone') {
+    const file = o['keystone-password-file'];
+    const fromEnv = env[PASSWORD_ENV] ?? '';
+    auth = new KeystoneTokens(
+      {
+        url: o['keystone-url'],
+        user: o['keystone-user'],
+        userDomain: o['keystone-user-domain'],
+        project: o['keystone-project'],
+        projectDomain: o['keystone-project-domain'],
+        // A mounted Secret ends with a newline more often than not; a password never does.
+        password: () => (file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : fromEnv),
+        cacheMs: o['keystone-cache-seconds'] * 1000,
+        timeoutMs: o['keystone-timeout-seconds'] * 1000,
+      },
+      { unavailable: (reason) => log.warn({ reason }, 'keystone unavailable') },
+    );
+  } else auth = new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
   const service = new JobService(store, { createNamespaces: o['create-namespaces'] });
   const app = makeApp({
     service,

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed when missing (as root, or with sudo):
 # iproute2 for pod addresses, and the real OpenStack client the facade journeys drive
-# (python3-qinlingclient, with python3-openstackclient for the `openstack` CLI).
+# (python3-qinlingclient, with python3-openstackclient for the `openstack` CLI), and a real
+# Keystone for the Keystone journeys (the library and uWSGI only; not the `keystone` package,
+# whose install scripts start a system service).
 set -euo pipefail
 need=()
 command -v ip >/dev/null || need+=(iproute2)
 [ -x /usr/bin/openstack ] || need+=(python3-openstackclient)
 /usr/bin/python3 -c 'import qinlingclient' 2>/dev/null || need+=(python3-qinlingclient)
+[ -x /usr/bin/keystone-manage ] || need+=(python3-keystone)
+command -v uwsgi-core >/dev/null || need+=(uwsgi-core)
+[ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || need+=(uwsgi-plugin-python3)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "system-deps: installing ${need[*]}"
 sudo=""
