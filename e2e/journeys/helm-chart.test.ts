@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { CoordinationV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import { clients, eventually, helm, kubectl, recorder, repoRoot, testNamespace } from './support.js';
 import { labelProject } from './facade.js';
@@ -121,13 +122,18 @@ describe('journey: the Helm chart installed for real', function () {
 
   it('lints, and everything it renders passes a server-side dry run', async function () {
     this.timeout(60_000);
-    for (const f of ['static-values.yaml', 'kubernetes-values.yaml'])
+    for (const f of readdirSync(`${CHART}/ci`))
       expect(await helm('lint', '--strict', CHART, '-f', `${CHART}/ci/${f}`)).to.match(/0 chart\(s\) failed/);
     await helm('lint', '--strict', CHART, '--set=operatr.replicas=1').then(
       () => expect.fail('a misspelt value must be refused'),
       (err: { stdout: string }) => expect(err.stdout).to.match(/additional properties 'operatr' not allowed/),
     );
-    for (const extra of [[], ['--set=api.auth.mode=kubernetes', '--set=networkPolicy.enabled=true']]) {
+    const keystone = ['--set=api.auth.mode=keystone', '--set=api.auth.keystone.url=http://127.0.0.1:5000/v3'];
+    for (const extra of [
+      [],
+      ['--set=api.auth.mode=kubernetes', '--set=networkPolicy.enabled=true'],
+      [...keystone, '--set=api.auth.keystone.passwordSecretName=ks-password'],
+    ]) {
       const rendered = await helm('template', release, CHART, '--namespace', ns.name, ...values, ...extra);
       const out = await applyDryRun(rendered);
       expect(out).to.match(/deployment.apps\/\S+-api created \(server dry run\)/);
