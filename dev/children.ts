@@ -21,8 +21,9 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Starts `argv` with its output in `logFile`, which it starts afresh (ports are read from it). */
 export function startChild(name: string, argv: string[], logFile: string, opts: StartOptions = {}): Child {
-  const log = openSync(logFile, 'a');
+  const log = openSync(logFile, 'w');
   try {
     const [cmd = '', ...args] = argv;
     const proc = spawn(cmd, args, {
@@ -57,10 +58,15 @@ export function tail(file: string, n = 20): string {
 }
 
 /** Stops children in reverse start order: SIGTERM to the group, SIGKILL after the grace period. */
-export async function stopChildren(children: readonly Child[], graceMs = 10_000): Promise<void> {
+export async function stopChildren(
+  children: readonly Child[],
+  onStopped: (c: Child) => void,
+  graceMs = 10_000,
+): Promise<void> {
   for (const c of [...children].reverse()) {
     if (c.process.exitCode === null && c.process.signalCode === null) await stopGroup(c.pid, graceMs);
     await c.exited;
+    onStopped(c);
   }
 }
 

@@ -157,7 +157,7 @@ async function startOperator(run: Run, kubeconfig: string, ns: string, runtimeUr
 async function startFacade(run: Run, kubeconfig: string, tokenFile: string, apiPort: number) {
   const port = apiPort !== 0 && (await portIsFree(apiPort)) ? apiPort : 0;
   if (port === 0 && apiPort !== 0) say(`port ${apiPort} is taken; the facade takes a free one`);
-  const c = start(run, 'api', [
+  const c = start(run, 'facade', [
     process.execPath,
     cli,
     'api',
@@ -177,8 +177,7 @@ async function shutdown(run: Run, code: number): Promise<void> {
   if (run.stopping) return;
   run.stopping = true;
   say('stopping');
-  await stopChildren(run.children);
-  for (const c of run.children) say(`stopped the ${c.name} (pid ${c.pid})`);
+  await stopChildren(run.children, (c) => say(`stopped the ${c.name} (pid ${c.pid})`));
   recordPids(`${run.dir}/pids`, [], MARKER);
   if (run.startedCluster) {
     say('stopping the local control plane this run started');
@@ -246,13 +245,13 @@ async function up(run: Run, o: ReturnType<typeof options>): Promise<void> {
   await step('start the operator', `${o.dir}/logs/operator.log`, () =>
     startOperator(run, kubeconfig, o.namespace, runtimeUrl),
   );
-  const apiUrl = await step('start the REST facade', `${o.dir}/logs/api.log`, () =>
+  const apiUrl = await step('start the REST facade', `${o.dir}/logs/facade.log`, () =>
     startFacade(run, kubeconfig, tokens.file, o.apiPort),
   );
   const kubectl = existsSync(`${clusterDir}/bin/kubectl`) ? `${clusterDir}/bin/kubectl` : 'kubectl';
   console.log(`
 qinling-jobs is running: REST facade ${apiUrl}, demo runtime ${runtimeUrl}, operator watching ${o.namespace}.
-Tokens: ${shown(tokens.file)}   Logs: ${shown(o.dir)}/logs/{api,operator,runtime}.log   Stop: Ctrl-C
+Tokens: ${shown(tokens.file)}   Logs: ${shown(o.dir)}/logs/{facade,operator,runtime}.log   Stop: Ctrl-C
 `);
   const lines = examples({
     apiUrl,
