@@ -54,6 +54,8 @@ interface Run {
   /** True when this run started the local control plane, so it stops it too. */
   startedCluster: boolean;
   localCluster: boolean;
+  /** Everything is up; from here a child that exits stops the run (before, its step fails). */
+  up: boolean;
   stopping: boolean;
 }
 
@@ -102,7 +104,7 @@ function start(run: Run, name: string, argv: string[], onLine?: (line: string) =
   run.children.push(c);
   recordPids(`${run.dir}/pids`, run.children, MARKER);
   void c.exited.then((why) => {
-    if (run.stopping) return;
+    if (run.stopping || !run.up) return;
     console.error(`[run] the ${name} stopped on its own (${why}); ${shown(c.logFile)}, its last lines:`);
     console.error(tail(c.logFile));
     void shutdown(run, 1);
@@ -110,30 +112,45 @@ function start(run: Run, name: string, argv: string[], onLine?: (line: string) =
   return c;
 }
 
+/** waitFor, giving up at once when the child it waits for has exited. */
+async function waitForChild(c: Child, what: string, timeoutMs: number, check: () => Promise<boolean>) {
+  const gone = () => {
+    const { exitCode, signalCode } = c.process;
+    return exitCode !== null ? `exit code ${exitCode}` : signalCode;
+  };
+  await waitFor(what, timeoutMs, async () => gone() !== null || (await check()));
+  const how = gone();
+  if (how !== null) throw new Error(`the ${c.name} exited (${how}) while waiting for ${what}`);
+}
+
 /** Waits for a `"port":N,"msg":"<msg>"` line in a child's JSON log. */
 async function loggedPort(c: Child, msg: string): Promise<number> {
   let port = 0;
   const re = new RegExp(`"port":(\\d+),"msg":"${msg}`);
-  await waitFor(`the ${c.name} to listen`, 30_000, () => {
-    if (c.process.exitCode !== null) throw new Error(`the ${c.name} exited`);
+  await waitForChild(c, `the ${c.name} to listen`, 30_000, () => {
     port = Number(re.exec(readFileSync(c.logFile, 'utf8'))?.[1] ?? 0);
     return Promise.resolve(port > 0);
   });
   return port;
 }
 
-async function ready(url: string, what: string): Promise<void> {
-  await waitFor(what, 60_000, async () => (await fetch(url)).ok);
+async function ready(c: Child, url: string): Promise<void> {
+  await waitForChild(c, `${url} to answer 200`, 60_000, async () => (await fetch(url)).ok);
 }
 
 async function startRuntime(run: Run): Promise<string> {
   let url = '';
-  start(run, 'runtime', [process.execPath, `${repoRoot}/dist/dev/runtime.js`, '--port', '0'], (line) => {
-    const m = /listening on (http:\S+)/.exec(line);
-    if (m?.[1]) url = m[1];
-    else console.log(`[runtime] ${line}`);
-  });
-  await waitFor('the demo runtime to listen', 10_000, () => Promise.resolve(url !== ''));
+  const c = start(
+    run,
+    'runtime',
+    [process.execPath, `${repoRoot}/dist/dev/runtime.js`, '--port', '0'],
+    (line) => {
+      const m = /listening on (http:\S+)/.exec(line);
+      if (m?.[1]) url = m[1];
+      else console.log(`[runtime] ${line}`);
+    },
+  );
+  await waitForChild(c, 'the demo runtime to listen', 10_000, () => Promise.resolve(url !== ''));
   return url;
 }
 
@@ -151,7 +168,7 @@ async function startOperator(run: Run, kubeconfig: string, ns: string, runtimeUr
     '--http-port=0',
   ]);
   const port = await loggedPort(c, 'serving');
-  await ready(`http://127.0.0.1:${port}/readyz`, 'the operator /readyz');
+  await ready(c, `http://127.0.0.1:${port}/readyz`);
 }
 
 async function startFacade(run: Run, kubeconfig: string, tokenFile: string, apiPort: number) {
@@ -169,7 +186,7 @@ async function startFacade(run: Run, kubeconfig: string, tokenFile: string, apiP
     '--create-namespaces=false',
   ]);
   const url = `http://127.0.0.1:${await loggedPort(c, 'listening')}`;
-  await ready(`${url}/readyz`, 'the facade /readyz');
+  await ready(c, `${url}/readyz`);
   return url;
 }
 
@@ -206,7 +223,14 @@ function options() {
 
 async function main(): Promise<void> {
   const o = options();
-  const run: Run = { dir: o.dir, children: [], startedCluster: false, localCluster: false, stopping: false };
+  const run: Run = {
+    dir: o.dir,
+    children: [],
+    startedCluster: false,
+    localCluster: false,
+    up: false,
+    stopping: false,
+  };
   process.on('SIGINT', () => void shutdown(run, 0));
   process.on('SIGTERM', () => void shutdown(run, 0));
   try {
@@ -231,7 +255,7 @@ async function up(run: Run, o: ReturnType<typeof options>): Promise<void> {
     ? fromEnv
     : await step('local control plane', `${clusterDir}/logs/kube-apiserver.log`, () => localCluster(run));
   if (fromEnv) say(`using the cluster of KUBECONFIG=${fromEnv}`);
-  const kube: Kube = loadKube(kubeconfig);
+  const kube: Kube = await step('read the kubeconfig', undefined, () => loadKube(kubeconfig));
   await step('install the QinlingJob CRD', undefined, () =>
     installCrd(kube, `${repoRoot}/crds/qinlingjob.yaml`),
   );
@@ -263,6 +287,7 @@ Tokens: ${shown(tokens.file)}   Logs: ${shown(o.dir)}/logs/{facade,operator,runt
     kubeconfig,
   });
   console.log(lines.join('\n'));
+  run.up = true;
 }
 
 await main();
