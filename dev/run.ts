@@ -73,7 +73,7 @@ function runTool(argv: string[], inheritStdout: boolean): Promise<[number, strin
 
 /** The local control plane's kubeconfig: a healthy cluster is reused, else one is started. */
 async function localCluster(run: Run): Promise<string> {
-  const [healthy] = await runTool(['node', clusterMain, 'status', '--dir', clusterDir], false);
+  const [healthy] = await runTool([process.execPath, clusterMain, 'status', '--dir', clusterDir], false);
   if (healthy === 0) {
     say('the local control plane is already running; using it (it stays up after Ctrl-C)');
     return `${clusterDir}/kubeconfig`;
@@ -82,8 +82,12 @@ async function localCluster(run: Run): Promise<string> {
   const toolsDir = out.trim().split('\n').pop() ?? '';
   if (built !== 0 || !toolsDir) throw new Error(`e2e/cluster/build-tools.sh exited with ${built}`);
   run.startedCluster = true;
-  const [up] = await runTool(['node', clusterMain, 'up', '--dir', clusterDir, '--tools-dir', toolsDir], true);
+  const [up] = await runTool(
+    [process.execPath, clusterMain, 'up', '--dir', clusterDir, '--tools-dir', toolsDir],
+    true,
+  );
   if (up !== 0) throw new Error(`cluster-up exited with ${up} (its output is above)`);
+  say('this run started the local control plane; Ctrl-C stops it too');
   return `${clusterDir}/kubeconfig`;
 }
 
@@ -198,7 +202,7 @@ async function shutdown(run: Run, code: number): Promise<void> {
   recordPids(`${run.dir}/pids`, [], MARKER);
   if (run.startedCluster) {
     say('stopping the local control plane this run started');
-    await runTool(['node', clusterMain, 'down', '--dir', clusterDir], true);
+    await runTool([process.execPath, clusterMain, 'down', '--dir', clusterDir], true);
   } else if (run.localCluster) {
     say('the local control plane keeps running: it was up before this run (make cluster-down stops it)');
   }
@@ -253,7 +257,7 @@ async function up(run: Run, o: ReturnType<typeof options>): Promise<void> {
   run.localCluster = !fromEnv;
   const kubeconfig = fromEnv
     ? fromEnv
-    : await step('local control plane', `${clusterDir}/logs/kube-apiserver.log`, () => localCluster(run));
+    : await step('local control plane', undefined, () => localCluster(run));
   if (fromEnv) say(`using the cluster of KUBECONFIG=${fromEnv}`);
   const kube: Kube = await step('read the kubeconfig', undefined, () => loadKube(kubeconfig));
   await step('install the QinlingJob CRD', undefined, () =>
