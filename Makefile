@@ -39,7 +39,8 @@ cluster-down: ## stop the local control plane; leaves no process or port behind
 cluster-status: ## is the local control plane running and healthy?
 	node dist/e2e/cluster/main.js status --dir $(CLUSTER_DIR)
 
-run: cluster-up ## run the product on the local control plane (or on $$KUBECONFIG's cluster)
+run: build ## the product and a demo runtime on the local control plane (or KUBECONFIG's cluster); Ctrl-C stops it
+	@node dist/dev/run.js
 
 journeys: build crd ## journeys against the running local control plane
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.journeys.json
