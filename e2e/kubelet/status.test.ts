@@ -73,6 +73,19 @@ describe('status: pods/status body', () => {
     expect(s.containerStatuses?.[0]).to.include({ ready: true, started: true, containerID: 'proc://2' });
   });
 
+  it('holds a running container unready until its readiness probe passes', () => {
+    const probing = podStatus(pod('Always', { ...running, probedReady: false }), t0);
+    expect(probing.phase).to.equal('Running');
+    expect(probing.containerStatuses?.[0]).to.include({ ready: false, started: true });
+    for (const type of ['ContainersReady', 'Ready'])
+      expect(probing.conditions?.find((c) => c.type === type)).to.include({
+        status: 'False',
+        reason: 'ContainersNotReady',
+      });
+    const passed = podStatus(pod('Always', { ...running, probedReady: true }), t0);
+    expect(passed.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
+  });
+
   it('reports a finished pod with terminated states and PodCompleted', () => {
     const s = podStatus(pod('Never', ran(3)), t0);
     expect(s.phase).to.equal('Failed');

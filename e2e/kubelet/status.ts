@@ -27,7 +27,11 @@ export interface ContainerRecord {
   running?: { startedAt: Date; containerID: string };
   terminated?: Terminated;
   lastTerminated?: Terminated;
+  /** Set when the container has a readiness probe: its verdict. Without one, running is ready. */
+  probedReady?: boolean;
 }
+
+const isReady = (c: ContainerRecord) => c.running !== undefined && c.probedReady !== false;
 
 export interface PodRecord {
   podIP: string;
@@ -87,7 +91,7 @@ function containerStatus(c: ContainerRecord): V1ContainerStatus {
     image: c.image,
     imageID: '',
     containerID: c.running?.containerID ?? c.terminated?.containerID ?? '',
-    ready: running,
+    ready: isReady(c),
     started: running,
     restartCount: c.restartCount,
     state: state(c),
@@ -102,7 +106,7 @@ function condition(type: string, ok: boolean, now: Date, reason?: string): V1Pod
 export function podStatus(r: PodRecord, now: Date): V1PodStatus {
   const phase = podPhase(r);
   const finished = phase === 'Succeeded' || phase === 'Failed';
-  const allRunning = r.containers.every((c) => c.running);
+  const allReady = r.containers.every(isReady);
   const notReadyReason = finished ? 'PodCompleted' : 'ContainersNotReady';
   return {
     phase,
@@ -114,8 +118,8 @@ export function podStatus(r: PodRecord, now: Date): V1PodStatus {
     conditions: [
       condition('PodReadyToStartContainers', !finished, now),
       condition('Initialized', true, now),
-      condition('ContainersReady', allRunning, now, allRunning ? undefined : notReadyReason),
-      condition('Ready', allRunning, now, allRunning ? undefined : notReadyReason),
+      condition('ContainersReady', allReady, now, allReady ? undefined : notReadyReason),
+      condition('Ready', allReady, now, allReady ? undefined : notReadyReason),
     ],
     containerStatuses: r.containers.map(containerStatus),
   };

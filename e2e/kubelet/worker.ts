@@ -10,6 +10,7 @@ import { kubeconfigYaml } from '../cluster/components.js';
 import { ConfigError, containerEnv, type EnvSources } from './env.js';
 import { expand } from './expand.js';
 import { containerArgv, localImage } from './images.js';
+import { probeUrl, startReadinessProbe } from './probes.js';
 import { mapPath, materializeVolumes, mountMappings } from './volumes.js';
 import type { IpPool, PidFile, PodNetwork } from './resources.js';
 import * as st from './status.js';
@@ -35,6 +36,7 @@ export interface KubeletContext {
 interface Proc {
   child: ChildProcess;
   exited: Promise<void>;
+  stopProbe?: () => void;
 }
 
 const isTerminal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
@@ -241,6 +243,7 @@ export class PodWorker {
         if (done) return;
         done = true;
         if (child.pid !== undefined) this.ctx.pids.remove(child.pid);
+        this.procs.get(name)?.stopProbe?.();
         this.procs.delete(name);
         rec.running = undefined;
         // While deleting, terminate() reports the final state; record it before it reads it.
@@ -263,8 +266,21 @@ export class PodWorker {
         finish({ exitCode: 128, reason: 'StartError', startedAt, finishedAt: new Date(), containerID });
       });
     });
-    this.procs.set(name, { child, exited });
+    this.procs.set(name, { child, exited, stopProbe: this.probeReadiness(name, rec) });
     this.ctx.log.info({ pod: this.ref, container: name, pid: child.pid, argv }, 'container started');
+  }
+
+  /** Starts the container's readiness probe, if it has one this kubelet can run. */
+  private probeReadiness(name: string, rec: st.ContainerRecord): (() => void) | undefined {
+    const c = this.pod.spec?.containers.find((x) => x.name === name);
+    const probe = c?.readinessProbe;
+    const url = c && probe && this.record ? probeUrl(c, probe, this.record.podIP) : undefined;
+    rec.probedReady = url ? false : undefined;
+    if (!probe || !url) return undefined;
+    return startReadinessProbe(url, probe, (ready) => {
+      rec.probedReady = ready;
+      this.enqueue(() => this.writeStatus());
+    });
   }
 
   /**
