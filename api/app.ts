@@ -146,7 +146,13 @@ export function makeApp(d: AppDeps): Koa {
   app.use(d.metrics.middleware);
   app.use(requestId());
   app.use(accessLog(d.log));
-  app.use(errorMiddleware((err) => d.log.error({ err }, 'internal error')));
+  app.use(
+    errorMiddleware((err, internal) => {
+      // An outage is a warning with its reason; only the unexpected earns a stack at error level.
+      if (internal) d.log.error({ err }, 'internal error');
+      else d.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'service unavailable');
+    }),
+  );
   app.use(jsonOnly);
   app.use(
     bodyParser({

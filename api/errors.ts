@@ -43,14 +43,18 @@ function describe(err: unknown): { status: number; message: string; headers: Rec
   return { status: 500, message: 'Internal server error.', headers: {} };
 }
 
-export function errorMiddleware(onInternal: (err: unknown) => void): Middleware {
+/**
+ * `onServerError` hears every 5xx: `internal` is true for the unexpected (500), false for an
+ * outage the code reported on purpose (503, e.g. Keystone or the apiserver unreachable).
+ */
+export function errorMiddleware(onServerError: (err: unknown, internal: boolean) => void): Middleware {
   return async (ctx, next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'Resource not found.');
     } catch (err) {
       const d = describe(err);
-      if (d.status >= 500) onInternal(err);
+      if (d.status >= 500) onServerError(err, d.status === 500);
       ctx.status = d.status;
       ctx.set(d.headers);
       ctx.body = faultBody(d.status, d.message);
