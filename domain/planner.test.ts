@@ -89,6 +89,55 @@ describe('planner: a new recurring job', () => {
   it('needs no requeue before the tick (the CronJob fires it)', () => expect(p.startRun).to.equal(undefined));
 });
 
+describe('planner: a first tick too near for the CronJob to fire it', () => {
+  const spec = { pattern: '* * * * *' };
+  it('is started by the operator when the CronJob cannot exist before it', () => {
+    const p = plan(job(spec), none, at('2026-11-27T15:00:59.900Z'), cfg);
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T15:01:00.000Z');
+    expect(p.status.nextRunByOperator).to.equal(true);
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+    // The CronJob landed at the tick: the controller would skip it, the operator starts it.
+    const due = plan(
+      job(spec, p.status),
+      { runs: [], cronJob: ownedCronJob(true, undefined, '2026-11-27T15:01:00Z') },
+      at('2026-11-27T15:01:00.050Z'),
+      cfg,
+    );
+    expect(due.startRun?.metadata?.name).to.equal(`nightly-${at('2026-11-27T15:01:00Z').getTime() / 1000}`);
+    const after = plan(
+      job(spec, due.status),
+      {
+        runs: [run('2026-11-27T15:01:00Z', 'Running')],
+        cronJob: ownedCronJob(true, undefined, '2026-11-27T15:01:00Z'),
+      },
+      at('2026-11-27T15:01:01Z'),
+      cfg,
+    );
+    expect(after.status.nextExecutionTime).to.equal('2026-11-27T15:02:00.000Z');
+    expect(after.status.nextRunByOperator).to.equal(false);
+    expect(after.cronJob?.spec?.suspend).to.equal(false);
+  });
+
+  it('is taken over when a CronJob turns out to be created at or after the tick', () => {
+    const status = plan(job(spec), none, at('2026-11-27T15:00:30Z'), cfg).status;
+    expect(status.nextRunByOperator).to.equal(false);
+    const late = plan(
+      job(spec, status),
+      { runs: [], cronJob: ownedCronJob(false, undefined, '2026-11-27T15:01:00Z') },
+      at('2026-11-27T15:01:00.200Z'),
+      cfg,
+    );
+    expect(late.status.nextRunByOperator).to.equal(true);
+    expect(late.startRun?.metadata?.name).to.equal(`nightly-${at('2026-11-27T15:01:00Z').getTime() / 1000}`);
+  });
+
+  it('is left to the CronJob when it exists in time', () => {
+    const p = plan(job(spec), none, at('2026-11-27T15:00:50Z'), cfg);
+    expect(p.status.nextRunByOperator).to.equal(false);
+    expect(p.cronJob?.spec?.suspend).to.equal(false);
+  });
+});
+
 describe('planner: function input is passed as data', () => {
   const input = ['{"q": "it\'s \\"quoted\\"", "cmd": "$(rm -rf /)", "cost": "$$5"}', 'line2 ünï'].join('\n');
   const p = plan(job({ pattern: '* * * * *', functionInput: input }), none, at('2026-11-27T12:00:00Z'), cfg);

@@ -32,6 +32,8 @@ export interface Plan {
 
 /** Runs the CronJob controller has this long past their time before they count as missed. */
 const MISSED_GRACE_MS = 30_000;
+/** Longest a CronJob this pass creates may take to exist; a tick nearer than this is the operator's. */
+const CRONJOB_CREATE_MARGIN_MS = 5000;
 
 export function validate(job: QinlingJob): string | undefined {
   const s = job.spec;
@@ -266,6 +268,7 @@ class Pass {
       next = nextTick(pattern, this.tz, ran);
       byOperator = false;
     }
+    if (next && pattern && !byOperator && !this.cronJobCanFire(next)) byOperator = true;
     if (next && pattern && !byOperator && phase === 'Running') {
       const missedBy = this.now.getTime() - next.getTime();
       if (missedBy > this.s + MISSED_GRACE_MS) {
@@ -283,6 +286,17 @@ class Pass {
     if (pattern && st.remaining === 1) byOperator = true;
     st.nextExecutionTime = iso(next);
     st.nextRunByOperator = byOperator;
+  }
+
+  /**
+   * Whether the CronJob controller can fire the tick `t`: it fires only ticks after the CronJob's
+   * creation (to the second). A CronJob not made yet is made in this pass; a tick too close to
+   * now for that is the operator's to start, like an override.
+   */
+  private cronJobCanFire(t: Date): boolean {
+    const created = date(this.observed.cronJob?.metadata?.creationTimestamp?.toString());
+    if (created) return created.getTime() < t.getTime();
+    return this.now.getTime() + CRONJOB_CREATE_MARGIN_MS < t.getTime();
   }
 
   /**
