@@ -52,11 +52,6 @@ export function startChild(name: string, argv: string[], logFile: string, opts: 
 }
 
 /** The last lines of a log, for a failure report. */
-export function tail(file: string, n = 20): string {
-  if (!existsSync(file)) return '(no log written)';
-  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
-}
-
 /** Stops children in reverse start order: SIGTERM to the group, SIGKILL after the grace period. */
 export async function stopChildren(
   children: readonly Child[],

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { portIsFree, waitFor } from '../e2e/cluster/process.js';
 import { loadKube, type Kube } from '../kube/client.js';
-import { type Child, recordPids, startChild, stopChildren, stopLeftovers, tail } from './children.js';
+import { explainFailure, logTail, steps } from '../e2e/cluster/steps.js';
+import { type Child, recordPids, startChild, stopChildren, stopLeftovers } from './children.js';
 import { installCrd, projectNamespace } from './setup.js';
 import { examples } from './examples.js';
 
@@ -27,26 +28,7 @@ const MARKER = `${repoRoot}/dist/`;
 const say = (s: string) => console.log(`[run] ${s}`);
 const shown = (p: string) => (p.startsWith(`${process.cwd()}/`) ? p.slice(process.cwd().length + 1) : p);
 
-class StepError extends Error {
-  constructor(
-    readonly step: string,
-    cause: unknown,
-    readonly logFile?: string,
-  ) {
-    super(`step "${step}" failed: ${cause instanceof Error ? cause.message : String(cause)}`);
-  }
-}
-
-async function step<T>(name: string, logFile: string | undefined, fn: () => Promise<T> | T): Promise<T> {
-  const started = Date.now();
-  try {
-    const out = await fn();
-    say(`${name}: ok (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-    return out;
-  } catch (err) {
-    throw err instanceof StepError ? err : new StepError(name, err, logFile);
-  }
-}
+const step = steps(say);
 
 interface Run {
   dir: string;
@@ -110,7 +92,7 @@ function start(run: Run, name: string, argv: string[], onLine?: (line: string) =
   void c.exited.then((why) => {
     if (run.stopping || !run.up) return;
     console.error(`[run] the ${name} stopped on its own (${why}); ${shown(c.logFile)}, its last lines:`);
-    console.error(tail(c.logFile));
+    console.error(logTail(c.logFile));
     void shutdown(run, 1);
   });
   return c;
@@ -241,11 +223,7 @@ async function main(): Promise<void> {
     await up(run, o);
   } catch (err) {
     if (run.stopping) return;
-    console.error(`[run] ${err instanceof Error ? err.message : String(err)}`);
-    if (err instanceof StepError && err.logFile) {
-      console.error(`[run] log: ${shown(err.logFile)}; its last lines:`);
-      console.error(tail(err.logFile));
-    }
+    for (const line of explainFailure(err, shown)) console.error(`[run] ${line}`);
     await shutdown(run, 1);
   }
 }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import * as c from './components.js';
 import { ensurePodNetwork, removePodNetwork } from './podnet.js';
 import { freePort, isAlive, portIsFree, startDetached, stopGroup, waitFor } from './process.js';
+import { explainFailure, StepError, steps } from './steps.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const NODE_NAME = 'proc-node';
@@ -20,26 +21,7 @@ interface State {
   token: string;
 }
 
-class StepError extends Error {
-  constructor(
-    readonly step: string,
-    override readonly cause: unknown,
-    readonly logFile?: string,
-  ) {
-    super(`step "${step}" failed: ${cause instanceof Error ? cause.message : String(cause)}`);
-  }
-}
-
-async function step<T>(name: string, logFile: string | undefined, fn: () => Promise<T> | T): Promise<T> {
-  const started = Date.now();
-  try {
-    const out = await fn();
-    console.log(`[cluster-up] ${name}: ok (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-    return out;
-  } catch (err) {
-    throw new StepError(name, err, logFile);
-  }
-}
+const step = steps((line) => console.log(`[cluster-up] ${line}`));
 
 function readState(l: c.ClusterLayout): State | undefined {
   const f = `${l.root}/state.json`;
@@ -250,14 +232,7 @@ async function main(): Promise<void> {
       await up(l, values['tools-dir']);
     } catch (err) {
       if (err instanceof StepError) {
-        console.error(`[cluster-up] ${err.message}`);
-        if (err.logFile) {
-          console.error(`[cluster-up] log: ${err.logFile}; its last lines:`);
-          const lines = existsSync(err.logFile)
-            ? readFileSync(err.logFile, 'utf8').trimEnd().split('\n')
-            : [];
-          console.error(lines.slice(-20).join('\n'));
-        }
+        for (const line of explainFailure(err)) console.error(`[cluster-up] ${line}`);
         console.error('[cluster-up] stopping what was started');
         await down(l);
         process.exit(1);
