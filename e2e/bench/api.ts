@@ -2,65 +2,20 @@
 // same operations through the facade and straight to the apiserver (same admin rights, both
 // over keep-alive connections) at concurrency 10 and 50: GET by id, LIST all, a LIST page, and
 // create. Prints p50/p99 per operation and the facade/direct ratios; asserts nothing.
-import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID } from '../journeys/operator.js';
 import { labelProject, startFacade } from '../journeys/facade.js';
 import { testNamespace } from '../journeys/support.js';
+import { facadeRequest, pct, timed } from './measure.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' } } });
 const sizes = (values.sizes ?? '').split(',').map(Number);
 const kube = loadKube(process.env.KUBECONFIG ?? '');
 const NEVER = '0 0 1 1 *';
 const TOKEN = 'bench-token';
-// Both sides through node's own HTTP clients with keep-alive agents (fetch adds its own cost).
-const facadeAgent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function facadeCall(url: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path,
-        method,
-        agent: facadeAgent,
-        headers: { 'x-auth-token': TOKEN, 'content-type': 'application/json' },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-async function timed(
-  total: number,
-  concurrency: number,
-  op: (i: number) => Promise<number>,
-): Promise<number[]> {
-  const lat: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        const status = await op(i);
-        if (status >= 400) throw new Error(`request ${i} answered ${status}`);
-        lat.push(performance.now() - t);
-      }
-    }),
-  );
-  return lat.sort((a, b) => a - b);
-}
-
-const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+const facadeCall = async (url: string, method: 'GET' | 'POST', path: string, body?: unknown) =>
+  (await facadeRequest(url, TOKEN, method, path, body)).status;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 async function populate(ns: string, n: number): Promise<{ uid: string; name: string }[]> {

@@ -4,12 +4,12 @@
 // keystone auth with the cache off (every request validated by the real Keystone). The same
 // GET by id through each, in interleaved rounds at concurrency 1 and 10; prints p50/p99/mean
 // and the difference to static. Asserts nothing.
-import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Keystone } from '../keystone/keystone.js';
 import { labelProject, startFacade, type Facade } from '../journeys/facade.js';
 import { FUNCTION_ID } from '../journeys/operator.js';
 import { testNamespace } from '../journeys/support.js';
+import { closeConnections, facadeRequest as call, pct, timed } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,48 +21,7 @@ const { values } = parseArgs({
 const REQUESTS = Number(values.requests);
 const UNCACHED = Number(values.uncached);
 const ROUNDS = Number(values.rounds);
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function call(url: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown) {
-  return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const u = new URL(url);
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path,
-        method,
-        agent,
-        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-async function timed(total: number, concurrency: number, op: () => Promise<number>): Promise<number[]> {
-  const lat: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t = performance.now();
-        const status = await op();
-        if (status !== 200) throw new Error(`answered ${status}`);
-        lat.push(performance.now() - t);
-      }
-    }),
-  );
-  return lat;
-}
-
-const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 const mean = (s: number[]) => s.reduce((a, b) => a + b, 0) / s.length;
 const f = (x: number) => `${x.toFixed(2)} ms`;
 
@@ -148,7 +107,7 @@ async function main(): Promise<void> {
     for (const fc of facades) fc.stop();
     await ks.destroy();
     await ns.remove();
-    agent.destroy();
+    closeConnections();
   }
 }
 
