@@ -72,6 +72,29 @@ describe('journey: the Helm chart installed for real', function () {
     return ready[0] ?? '';
   }
 
+  /** A token of a new ServiceAccount in `namespace` allowed `verbs` on QinlingJobs there. */
+  async function serviceAccountToken(namespace: string, sa: string, verbs: string[]): Promise<string> {
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } });
+    if (verbs.length > 0) {
+      const rules = [{ apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs }];
+      await rbac.createNamespacedRole({ namespace, body: { metadata: { name: sa }, rules } });
+      await rbac.createNamespacedRoleBinding({
+        namespace,
+        body: {
+          metadata: { name: sa },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa },
+          subjects: [{ kind: 'ServiceAccount', name: sa, namespace }],
+        },
+      });
+    }
+    const tr = await core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    return tr.status?.token ?? '';
+  }
+
   async function call(method: string, path: string, body?: unknown, tok = token): Promise<Response> {
     return fetch(`${apiUrl}${path}`, {
       method,
@@ -226,21 +249,11 @@ describe('journey: the Helm chart installed for real', function () {
     expect(described).to.match(/Events:[\s\S]*RunStarted/);
   });
 
-  it('helm upgrade with changed values rolls the pods, and the API keeps serving', async function () {
+  it('helm upgrade to kubernetes auth rolls the pods, and RBAC then decides through the chart roles', async function () {
     this.timeout(240_000);
     const before = new Set([...(await running('operator')), ...(await running('api'))].map(name));
-    await helm(
-      'upgrade',
-      release,
-      CHART,
-      '--namespace',
-      ns.name,
-      ...values,
-      '--set=logLevel=debug',
-      '--wait',
-      '--timeout',
-      '180s',
-    );
+    const upgraded = [...values, '--set=logLevel=debug', '--set=api.auth.mode=kubernetes'];
+    await helm('upgrade', release, CHART, '--namespace', ns.name, ...upgraded, '--wait', '--timeout', '180s');
     await eventually('every pod replaced and running', 120_000, async () => {
       const now = [...(await running('operator')), ...(await running('api'))];
       return now.length === 4 && now.every((p) => !before.has(name(p)));
@@ -254,8 +267,22 @@ describe('journey: the Helm chart installed for real', function () {
       expect(env.find((e) => e.name === 'QJ_LOG_LEVEL')?.value).to.equal('debug');
     }
     apiUrl = await eventually('two ready API endpoints after the roll', 60_000, serviceEndpoint);
-    const res = await call('GET', `/v1/jobs/${jobId}`);
-    expect(res.status).to.equal(200);
+    expect((await call('GET', `/v1/jobs/${jobId}`)).status, 'the static token is gone').to.equal(401);
+    // A ServiceAccount allowed QinlingJobs in the project's namespace: the API (TokenReview,
+    // SubjectAccessReview, impersonation, all from the chart's ClusterRole) serves it.
+    const writer = await serviceAccountToken(jobsNs.name, 'writer', ['get', 'list', 'watch', 'create']);
+    const stranger = await serviceAccountToken(ns.name, 'stranger', []);
+    expect((await call('GET', `/v1/jobs/${jobId}`, undefined, writer)).status).to.equal(200);
+    const made = await call('POST', '/v1/jobs', { function_id: FUNCTION_ID, pattern: '0 5 * * *' }, writer);
+    expect(made.status).to.equal(201);
+    expect((await call('GET', `/v1/jobs/${jobId}`, undefined, stranger)).status).to.equal(404);
+    const refused = await call(
+      'POST',
+      '/v1/jobs',
+      { function_id: FUNCTION_ID, pattern: '0 5 * * *' },
+      stranger,
+    );
+    expect(refused.status).to.equal(403);
   });
 
   it('helm uninstall removes the release but keeps the CRD and the jobs', async function () {
@@ -284,7 +311,7 @@ describe('journey: the Helm chart installed for real', function () {
       namespace: jobsNs.name,
       plural: 'qinlingjobs',
     })) as { items: unknown[] };
-    expect(jobs.items).to.have.length(1);
+    expect(jobs.items).to.have.length(2);
   });
 });
 
