@@ -40,7 +40,7 @@ cluster-status: ## is the local control plane running and healthy?
 	node dist/e2e/cluster/main.js status --dir $(CLUSTER_DIR)
 
 run: build ## the product and a demo runtime on the local control plane (or KUBECONFIG's cluster); Ctrl-C stops it
-	@node dist/dev/run.js
+	@node dist/dev/run.js $(RUN_ARGS)
 
 journeys: build crd ## journeys against the running local control plane
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.journeys.json

@@ -157,7 +157,7 @@ async function startOperator(run: Run, kubeconfig: string, ns: string, runtimeUr
   await ready(c, `http://127.0.0.1:${port}/readyz`);
 }
 
-async function startFacade(run: Run, kubeconfig: string, tokenFile: string, apiPort: number) {
+async function startFacade(run: Run, kubeconfig: string, tokenFile: string | undefined, apiPort: number) {
   const port = apiPort !== 0 && (await portIsFree(apiPort)) ? apiPort : 0;
   if (port === 0 && apiPort !== 0) say(`port ${apiPort} is taken; the facade takes a free one`);
   const c = start(run, 'facade', [
@@ -166,8 +166,7 @@ async function startFacade(run: Run, kubeconfig: string, tokenFile: string, apiP
     'api',
     '--bind=127.0.0.1',
     `--port=${port}`,
-    '--auth=static',
-    `--token-file=${tokenFile}`,
+    ...(tokenFile ? ['--auth=static', `--token-file=${tokenFile}`] : ['--auth=keystone']),
     `--kubeconfig=${kubeconfig}`,
     '--create-namespaces=false',
   ]);
@@ -199,12 +198,21 @@ function options() {
       namespace: { type: 'string', default: 'qinling-demo' },
       project: { type: 'string', default: 'demo' },
       'api-port': { type: 'string', default: '7070' },
+      // keystone: the facade checks tokens with Keystone; its QJ_KEYSTONE_* settings come from
+      // the environment, and --project must then be a Keystone project id.
+      auth: { type: 'string', default: process.env.QJ_API_AUTH ?? 'static' },
     },
   });
   const apiPort = Number(values['api-port']);
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)
     throw new Error('--api-port must be a port number (0: any free port)');
-  return { ...values, dir: resolve(values.dir), apiPort };
+  const auth = values.auth;
+  if (auth !== 'static' && auth !== 'keystone') throw new Error('--auth must be static or keystone');
+  if (auth === 'keystone' && !process.env.QJ_KEYSTONE_URL)
+    throw new Error(
+      '--auth keystone needs QJ_KEYSTONE_URL (and QJ_KEYSTONE_PASSWORD_FILE) in the environment',
+    );
+  return { ...values, dir: resolve(values.dir), apiPort, auth };
 }
 
 async function main(): Promise<void> {
@@ -244,7 +252,10 @@ async function up(run: Run, o: ReturnType<typeof options>): Promise<void> {
   await step(`namespace ${o.namespace} for project ${o.project}`, undefined, () =>
     projectNamespace(kube, o.namespace, o.project),
   );
-  const tokens = await step('development token file', undefined, () => writeTokens(o.dir, o.project));
+  const tokens =
+    o.auth === 'static'
+      ? await step('development token file', undefined, () => writeTokens(o.dir, o.project))
+      : undefined;
   const runtimeUrl = await step('start the demo runtime', `${o.dir}/logs/runtime.log`, () =>
     startRuntime(run),
   );
@@ -252,17 +263,16 @@ async function up(run: Run, o: ReturnType<typeof options>): Promise<void> {
     startOperator(run, kubeconfig, o.namespace, runtimeUrl),
   );
   const apiUrl = await step('start the REST facade', `${o.dir}/logs/facade.log`, () =>
-    startFacade(run, kubeconfig, tokens.file, o.apiPort),
+    startFacade(run, kubeconfig, tokens?.file, o.apiPort),
   );
   const kubectl = existsSync(`${clusterDir}/bin/kubectl`) ? `${clusterDir}/bin/kubectl` : 'kubectl';
   console.log(`
 qinling-jobs is running: REST facade ${apiUrl}, demo runtime ${runtimeUrl}, operator watching ${o.namespace}.
-Tokens: ${shown(tokens.file)}   Logs: ${shown(o.dir)}/logs/{facade,operator,runtime}.log   Stop: Ctrl-C
+${tokens ? `Tokens: ${shown(tokens.file)}` : `Tokens: Keystone ${process.env.QJ_KEYSTONE_URL ?? ''}`}   Logs: ${shown(o.dir)}/logs/{facade,operator,runtime}.log   Stop: Ctrl-C
 `);
   const lines = examples({
     apiUrl,
-    memberToken: tokens.member,
-    adminToken: tokens.admin,
+    ...(tokens ? { tokens: { member: tokens.member, admin: tokens.admin } } : {}),
     project: o.project,
     namespace: o.namespace,
     kubectl,
