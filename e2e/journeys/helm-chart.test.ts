@@ -1,14 +1,16 @@
 // The product as an admin installs it: the real helm installs charts/qinling-jobs, the process
 // kubelet runs the chart's pods from the image table with their own ServiceAccount tokens (so the
 // chart's RBAC meets the real authorizer, under the restricted Pod Security profile), a job made
-// over REST through the Service's published endpoints reaches a runtime, an upgrade rolls the
-// pods, and uninstall leaves only the CRD and the jobs.
+// over REST through the Service's published endpoints reaches a runtime, upgrades roll the pods
+// into kubernetes auth and then Keystone auth (a real Keystone), and uninstall leaves only the CRD
+// and the jobs.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { CoordinationV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import { clients, eventually, helm, kubectl, recorder, repoRoot, testNamespace } from './support.js';
+import { Keystone } from '../keystone/keystone.js';
 import { labelProject } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, OPERATOR_IMAGE } from './operator.js';
 
@@ -48,6 +50,7 @@ describe('journey: the Helm chart installed for real', function () {
   let ns: Awaited<ReturnType<typeof testNamespace>>;
   let jobsNs: Awaited<ReturnType<typeof testNamespace>>;
   let runtime: Awaited<ReturnType<typeof recorder>>;
+  let keystone: Keystone | undefined;
   let values: string[] = [];
   let apiUrl = '';
   let jobId = '';
@@ -139,6 +142,7 @@ describe('journey: the Helm chart installed for real', function () {
       () => undefined,
     );
     await runtime?.close();
+    await keystone?.destroy();
     await ns?.remove();
     await jobsNs?.remove();
   });
@@ -285,6 +289,41 @@ describe('journey: the Helm chart installed for real', function () {
     expect(refused.status).to.equal(403);
   });
 
+  it('helm upgrade to keystone auth: the API checks tokens with Keystone, its password from a Secret', async function () {
+    this.timeout(240_000);
+    keystone = await Keystone.create();
+    const ks = keystone;
+    await ks.populate(apiUrl);
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: 'keystone-service' }, stringData: { password: ks.service.password } },
+    });
+    await labelProject(jobsNs.name, ks.projectIds['proj-a'] ?? '');
+    const before = new Set((await running('api')).map(name));
+    const upgraded = [
+      ...values,
+      '--set=api.auth.mode=keystone',
+      `--set=api.auth.keystone.url=${ks.url}`,
+      '--set=api.auth.keystone.passwordSecretName=keystone-service',
+    ];
+    await helm('upgrade', release, CHART, '--namespace', ns.name, ...upgraded, '--wait', '--timeout', '180s');
+    await eventually('the API pods replaced and running', 120_000, async () => {
+      const now = await running('api');
+      return now.length === 2 && now.every((p) => !before.has(name(p)));
+    });
+    apiUrl = await eventually('two ready API endpoints after the roll', 60_000, serviceEndpoint);
+    const token = await ks.issue(ks.userA);
+    const list = await call('GET', '/v1/jobs', undefined, token);
+    expect(list.status).to.equal(200);
+    const ids = ((await list.json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
+    expect(ids).to.include(jobId).and.to.have.length(2);
+    const made = await call('POST', '/v1/jobs', { function_id: FUNCTION_ID, pattern: '0 5 * * *' }, token);
+    expect(made.status).to.equal(201);
+    const refused = await call('GET', '/v1/jobs', undefined, 'not-a-keystone-token');
+    expect(refused.status).to.equal(401);
+    expect(refused.headers.get('www-authenticate')).to.equal(`Keystone uri="${ks.url.replace(/\/v3$/, '')}"`);
+  });
+
   it('helm uninstall removes the release but keeps the CRD and the jobs', async function () {
     this.timeout(120_000);
     await helm('uninstall', release, '--namespace', ns.name, '--wait', '--timeout', '90s');
@@ -311,7 +350,7 @@ describe('journey: the Helm chart installed for real', function () {
       namespace: jobsNs.name,
       plural: 'qinlingjobs',
     })) as { items: unknown[] };
-    expect(jobs.items).to.have.length(2);
+    expect(jobs.items).to.have.length(3);
   });
 });
 
