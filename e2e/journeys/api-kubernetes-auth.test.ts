@@ -1,50 +1,22 @@
 // The facade's kubernetes auth: tokens are Kubernetes ServiceAccount tokens; the facade acts as
 // their user, so RBAC decides what each may do, and another namespace's jobs stay invisible.
 import { expect } from 'chai';
-import { clients, testNamespace } from './support.js';
+import { testNamespace } from './support.js';
 import { FUNCTION_ID } from './operator.js';
-import { labelProject, startFacade, type Facade } from './facade.js';
+import { labelProject, serviceAccountToken, startFacade, type Facade } from './facade.js';
 
 describe('journey: the facade with kubernetes auth', function () {
-  const { core, rbac } = clients();
   let ns: Awaited<ReturnType<typeof testNamespace>>;
   let elsewhere: Awaited<ReturnType<typeof testNamespace>>;
   let facade: Facade | undefined;
   const tokens: Record<string, string> = {};
-
-  async function serviceAccount(namespace: string, name: string, verbs: string[]): Promise<string> {
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-    if (verbs.length > 0) {
-      await rbac.createNamespacedRole({
-        namespace,
-        body: {
-          metadata: { name },
-          rules: [{ apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs }],
-        },
-      });
-      await rbac.createNamespacedRoleBinding({
-        namespace,
-        body: {
-          metadata: { name },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-          subjects: [{ kind: 'ServiceAccount', name, namespace }],
-        },
-      });
-    }
-    const tr = await core.createNamespacedServiceAccountToken({
-      name,
-      namespace,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    return tr.status?.token ?? '';
-  }
 
   before(async function () {
     this.timeout(60_000);
     ns = await testNamespace('api-k8s');
     elsewhere = await testNamespace('api-k8s-other');
     await labelProject(ns.name, `p-${ns.name}`);
-    tokens.writer = await serviceAccount(ns.name, 'writer', [
+    tokens.writer = await serviceAccountToken(ns.name, 'writer', [
       'get',
       'list',
       'watch',
@@ -52,8 +24,8 @@ describe('journey: the facade with kubernetes auth', function () {
       'patch',
       'delete',
     ]);
-    tokens.reader = await serviceAccount(ns.name, 'reader', ['get', 'list']);
-    tokens.stranger = await serviceAccount(elsewhere.name, 'stranger', []);
+    tokens.reader = await serviceAccountToken(ns.name, 'reader', ['get', 'list']);
+    tokens.stranger = await serviceAccountToken(elsewhere.name, 'stranger', []);
     facade = await startFacade(ns.name, '', ['--auth=kubernetes']);
   });
   after(async () => {

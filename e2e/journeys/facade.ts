@@ -48,3 +48,30 @@ export async function startFacade(id: string, tokens: string, args: string[] = [
   await eventually('the facade to be ready', 20_000, async () => (await fetch(`${url}/readyz`)).ok);
   return { url, process: child, stop: () => child.kill('SIGTERM') };
 }
+
+/**
+ * A token of a new ServiceAccount in `namespace` that RBAC allows `verbs` on QinlingJobs there
+ * (none: no Role at all), as kubernetes auth sees its callers.
+ */
+export async function serviceAccountToken(namespace: string, name: string, verbs: string[]): Promise<string> {
+  const { core, rbac } = clients();
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  if (verbs.length > 0) {
+    const rules = [{ apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs }];
+    await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
+      },
+    });
+  }
+  const tr = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  return tr.status?.token ?? '';
+}

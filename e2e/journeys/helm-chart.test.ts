@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { CoordinationV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import { clients, eventually, helm, kubectl, recorder, repoRoot, testNamespace } from './support.js';
 import { Keystone } from '../keystone/keystone.js';
-import { labelProject } from './facade.js';
+import { labelProject, serviceAccountToken } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, OPERATOR_IMAGE } from './operator.js';
 
 const CHART = `${repoRoot}/charts/qinling-jobs`;
@@ -73,29 +73,6 @@ describe('journey: the Helm chart installed for real', function () {
     );
     expect(ready.length, 'ready API endpoints').to.equal(2);
     return ready[0] ?? '';
-  }
-
-  /** A token of a new ServiceAccount in `namespace` allowed `verbs` on QinlingJobs there. */
-  async function serviceAccountToken(namespace: string, sa: string, verbs: string[]): Promise<string> {
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } });
-    if (verbs.length > 0) {
-      const rules = [{ apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs }];
-      await rbac.createNamespacedRole({ namespace, body: { metadata: { name: sa }, rules } });
-      await rbac.createNamespacedRoleBinding({
-        namespace,
-        body: {
-          metadata: { name: sa },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa },
-          subjects: [{ kind: 'ServiceAccount', name: sa, namespace }],
-        },
-      });
-    }
-    const tr = await core.createNamespacedServiceAccountToken({
-      name: sa,
-      namespace,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    return tr.status?.token ?? '';
   }
 
   async function call(method: string, path: string, body?: unknown, tok = token): Promise<Response> {
