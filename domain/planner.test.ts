@@ -131,6 +131,18 @@ describe('planner: a first tick too near for the CronJob to fire it', () => {
     expect(late.startRun?.metadata?.name).to.equal(`nightly-${at('2026-11-27T15:01:00Z').getTime() / 1000}`);
   });
 
+  it('is not replayed when long missed: the job seen hours after its creation moves on from now', () => {
+    const old = job(spec);
+    old.metadata.creationTimestamp = '2026-11-27T10:00:00Z';
+    for (const cronJob of [undefined, ownedCronJob(true, undefined, '2026-11-27T11:59:00Z')]) {
+      const p = plan(old, { runs: [], ...(cronJob ? { cronJob } : {}) }, at('2026-11-27T12:00:30Z'), cfg);
+      expect(p.events.map((e) => e.reason)).to.include('MissedRun');
+      expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:01:00.000Z');
+      expect(p.status.nextRunByOperator).to.equal(false);
+      expect(p.startRun).to.equal(undefined);
+    }
+  });
+
   it('is left to the CronJob when it exists in time', () => {
     const p = plan(job(spec), none, at('2026-11-27T15:00:50Z'), cfg);
     expect(p.status.nextRunByOperator).to.equal(false);

@@ -268,10 +268,12 @@ class Pass {
       next = nextTick(pattern, this.tz, ran);
       byOperator = false;
     }
-    if (next && pattern && !byOperator && !this.cronJobCanFire(next)) byOperator = true;
+    // A tick the CronJob cannot fire is the operator's, unless it is already missed (then the
+    // rule below moves on from now, as for any missed tick).
+    if (next && pattern && !byOperator && !this.missed(next) && !this.cronJobCanFire(next)) byOperator = true;
     if (next && pattern && !byOperator && phase === 'Running') {
       const missedBy = this.now.getTime() - next.getTime();
-      if (missedBy > this.s + MISSED_GRACE_MS) {
+      if (this.missed(next)) {
         this.events.push({
           type: 'Warning',
           reason: 'MissedRun',
@@ -286,6 +288,11 @@ class Pass {
     if (pattern && st.remaining === 1) byOperator = true;
     st.nextExecutionTime = iso(next);
     st.nextRunByOperator = byOperator;
+  }
+
+  /** Whether a pattern run at `t` is past starting: the controller's deadline and our grace. */
+  private missed(t: Date): boolean {
+    return this.now.getTime() - t.getTime() > this.s + MISSED_GRACE_MS;
   }
 
   /**
