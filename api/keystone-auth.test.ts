@@ -273,6 +273,41 @@ describe('KeystoneTokens', () => {
     expect((err as HttpError).headers['retry-after']).to.equal('5');
   });
 
+  it('after a refused service login, waits 5 s before logging in again', async () => {
+    const auth = make();
+    ks.state.loginStatus = 401;
+    const logins = () => ks.seen.filter((x) => x.method === 'POST').length;
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 0,
+        (e: unknown) => (e as HttpError).status,
+      );
+    expect(await status(auth.authenticate('tok-a'))).to.equal(503);
+    expect(await status(auth.authenticate('tok-admin'))).to.equal(503);
+    expect(logins()).to.equal(1);
+    ks.state.loginStatus = 201;
+    clock += 4999;
+    expect(await status(auth.authenticate('tok-a'))).to.equal(503);
+    expect(logins()).to.equal(1);
+    clock += 2;
+    expect((await auth.authenticate('tok-a'))?.projectId).to.equal('p-a');
+    expect(logins()).to.equal(2);
+  });
+
+  it('answers 503 at once beyond maxInFlight validations waiting on Keystone', async () => {
+    const auth = make({ maxInFlight: 2, timeoutMs: 300 });
+    await auth.authenticate('tok-a'); // logged in; the service token is cached
+    ks.state.hang = true;
+    const waiting = ['tok-1', 'tok-2'].map((t) => auth.authenticate(t).catch((e: unknown) => e));
+    const third = await auth.authenticate('tok-3').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((third as HttpError).status).to.equal(503);
+    expect(ks.validations()).to.be.at.most(3); // the two waiting ones at most, not the third
+    for (const e of await Promise.all(waiting)) expect((e as HttpError).status).to.equal(503);
+  });
+
   it('a failed validation is not cached: the next request asks again', async () => {
     const auth = make();
     ks.state.validateStatus = 500;

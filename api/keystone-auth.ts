@@ -22,7 +22,12 @@ export interface KeystoneConfig {
   timeoutMs: number;
   /** Most tokens kept in the cache. */
   maxEntries?: number;
+  /** Most validations waiting on Keystone at once; more is a 503, so a flood of new tokens cannot pile up. */
+  maxInFlight?: number;
 }
+
+/** After a failed service login, requests are answered 503 this long before logging in again. */
+const LOGIN_RETRY_MS = 5000;
 
 export interface KeystoneEvents {
   /** The service user could not log in, or Keystone failed; `reason` never holds a secret. */
@@ -89,6 +94,8 @@ export class KeystoneTokens implements Authenticator {
   private readonly inFlight = new Map<string, Promise<Caller | undefined>>();
   private service: { token: string; until: number } | undefined;
   private login: Promise<string> | undefined;
+  /** No new login before this: a refused password must not lock the service user out. */
+  private loginAfter = 0;
 
   constructor(
     private readonly cfg: KeystoneConfig,
@@ -113,6 +120,7 @@ export class KeystoneTokens implements Authenticator {
     // A burst of requests with one new token makes one validation.
     let p = this.inFlight.get(key);
     if (!p) {
+      if (this.inFlight.size >= (this.cfg.maxInFlight ?? 256)) throw unavailable();
       p = this.validate(token, key).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, p);
     }
@@ -158,7 +166,13 @@ export class KeystoneTokens implements Authenticator {
   private serviceToken(): Promise<string> {
     const s = this.service;
     if (s && s.until > this.now()) return Promise.resolve(s.token);
-    this.login ??= this.logIn().finally(() => (this.login = undefined));
+    if (this.now() < this.loginAfter) return Promise.reject(unavailable());
+    this.login ??= this.logIn()
+      .catch((err: unknown) => {
+        this.loginAfter = this.now() + LOGIN_RETRY_MS;
+        throw err;
+      })
+      .finally(() => (this.login = undefined));
     return this.login;
   }
 

@@ -109,6 +109,7 @@ describe('journey: the Helm chart installed for real', function () {
       '--set=bindPodIP=true',
       `--set=runtime.url=${runtime.url}`,
       `--set=operator.watchNamespaces={${jobsNs.name}}`,
+      '--set=api.createNamespaces=false',
       '--set=api.auth.static.secretName=api-tokens',
     ];
   });
@@ -131,6 +132,16 @@ describe('journey: the Helm chart installed for real', function () {
     await helm('lint', '--strict', CHART, '--set=operatr.replicas=1').then(
       () => expect.fail('a misspelt value must be refused'),
       (err: { stdout: string }) => expect(err.stdout).to.match(/additional properties 'operatr' not allowed/),
+    );
+    await helm(
+      'template',
+      release,
+      CHART,
+      '--set=operator.watchNamespaces={a}',
+      '--set=api.auth.static.secretName=t',
+    ).then(
+      () => expect.fail('an API making namespaces the operator does not watch must be refused'),
+      (err: { stderr: string }) => expect(err.stderr).to.match(/api.createNamespaces must be false/),
     );
     const keystone = ['--set=api.auth.mode=keystone', '--set=api.auth.keystone.url=http://127.0.0.1:5000/v3'];
     for (const extra of [

@@ -18,16 +18,16 @@ export const FUNCTION_ID = '5b2a7c1e-1111-4222-8333-944455556666';
 
 /** What the operator may do in a namespace it serves; nothing more (no deletes: GC does those). */
 export const OPERATOR_RULES: V1PolicyRule[] = [
-  { apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['qinling.io'], resources: ['qinlingjobs/status'], verbs: ['update', 'patch'] },
+  { apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs: ['list', 'watch'] },
+  { apiGroups: ['qinling.io'], resources: ['qinlingjobs/status'], verbs: ['update'] },
   {
     apiGroups: ['batch'],
     resources: ['cronjobs'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
   },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
 

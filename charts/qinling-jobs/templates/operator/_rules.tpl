@@ -1,22 +1,22 @@
 {{- define "qinling-jobs.operatorRules" -}}
 - apiGroups: [qinling.io]
   resources: [qinlingjobs]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
 - apiGroups: [qinling.io]
   resources: [qinlingjobs/status]
-  verbs: [update, patch]
+  verbs: [update]
 - apiGroups: [batch]
   resources: [cronjobs]
   verbs: [get, list, watch, create, update, patch]
 # Counted last runs, one-shots and moved runs are started at their second as Jobs.
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [get, list, watch, create]
+  verbs: [list, watch, create]
 # A failed run's reason comes from its pod's termination message.
 - apiGroups: [""]
   resources: [pods]
   verbs: [list]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [create]
 {{- end }}
