@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Authenticator, Caller } from './auth.js';
 import { HttpError } from './errors.js';
+import { ExpiringCache } from './expiring.js';
 
 export interface KeystoneConfig {
   /** Keystone's v3 root, e.g. http://keystone:5000/v3 (a URL without /v3 gets it added). */
@@ -40,29 +41,6 @@ export function v3Root(url: string): string {
   return /\/v3$/.test(u) ? u : `${u}/v3`;
 }
 
-/** Insertion-ordered and bounded: the oldest entry goes first when full. */
-class Bounded<V> {
-  private readonly m = new Map<string, { v: V; until: number }>();
-  constructor(private readonly max: number) {}
-  get(k: string, now: number): V | undefined {
-    const e = this.m.get(k);
-    if (!e) return undefined;
-    if (e.until <= now) {
-      this.m.delete(k);
-      return undefined;
-    }
-    return e.v;
-  }
-  set(k: string, v: V, until: number): void {
-    this.m.delete(k);
-    this.m.set(k, { v, until });
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value ?? '');
-  }
-  delete(k: string): void {
-    this.m.delete(k);
-  }
-}
-
 interface TokenBody {
   token?: {
     expires_at?: string;
@@ -88,9 +66,9 @@ export function callerOf(body: TokenBody): Caller | undefined {
 export class KeystoneTokens implements Authenticator {
   readonly challenge: string;
   private readonly root: string;
-  private readonly valid: Bounded<Caller>;
+  private readonly valid: ExpiringCache<Caller>;
   /** Tokens Keystone refused, kept apart so a flood of garbage never evicts valid entries. */
-  private readonly refused: Bounded<true>;
+  private readonly refused: ExpiringCache<true>;
   private readonly inFlight = new Map<string, Promise<Caller | undefined>>();
   private service: { token: string; until: number } | undefined;
   private login: Promise<string> | undefined;
@@ -104,8 +82,8 @@ export class KeystoneTokens implements Authenticator {
   ) {
     this.root = v3Root(cfg.url);
     this.challenge = `Keystone uri="${this.root.replace(/\/v3$/, '')}"`;
-    this.valid = new Bounded(cfg.maxEntries ?? 10_000);
-    this.refused = new Bounded(Math.ceil((cfg.maxEntries ?? 10_000) / 10));
+    this.valid = new ExpiringCache(cfg.maxEntries ?? 10_000, now);
+    this.refused = new ExpiringCache(Math.ceil((cfg.maxEntries ?? 10_000) / 10), now);
   }
 
   async authenticate(token: string): Promise<Caller | undefined> {
@@ -113,10 +91,9 @@ export class KeystoneTokens implements Authenticator {
     // even be sent on as a header), so it is refused here rather than reported as an outage.
     if (token.length > 8192 || !/^[\x21-\x7e]+$/.test(token)) return undefined;
     const key = createHash('sha256').update(token).digest('hex');
-    const now = this.now();
-    const hit = this.valid.get(key, now);
+    const hit = this.valid.get(key);
     if (hit) return hit;
-    if (this.refused.get(key, now)) return undefined;
+    if (this.refused.get(key)) return undefined;
     // A burst of requests with one new token makes one validation.
     let p = this.inFlight.get(key);
     if (!p) {

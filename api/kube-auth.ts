@@ -7,30 +7,17 @@ import type { Kube } from '../kube/client.js';
 import { GROUP, PLURAL } from '../domain/types.js';
 import type { Authenticator, Caller, Impersonation } from './auth.js';
 import { HttpError } from './errors.js';
+import { ExpiringCache } from './expiring.js';
 
 const SERVICE_ACCOUNT = /^system:serviceaccount:([^:]+):([^:]+)$/;
-
-/** A small expiring cache, bounded, for reviews (so a burst of requests makes one review). */
-class Expiring<V> {
-  private readonly m = new Map<string, { v: V; until: number }>();
-  constructor(private readonly max = 10_000) {}
-  get(k: string): V | undefined {
-    const e = this.m.get(k);
-    if (!e || e.until < Date.now()) return undefined;
-    return e.v;
-  }
-  set(k: string, v: V, ttlMs: number): void {
-    this.m.set(k, { v, until: Date.now() + ttlMs });
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value ?? '');
-  }
-}
 
 const unavailable = () =>
   new HttpError(503, 'The token reviewer is unavailable; try again shortly.', { 'retry-after': '5' });
 
 export class KubernetesTokens implements Authenticator {
-  private readonly reviews = new Expiring<Caller | null>();
-  private readonly decisions = new Expiring<boolean>();
+  /** Reviews and decisions, so a burst of requests makes one review. */
+  private readonly reviews = new ExpiringCache<Caller | null>(10_000);
+  private readonly decisions = new ExpiringCache<boolean>(10_000);
 
   constructor(
     private readonly kube: Kube,
@@ -51,7 +38,7 @@ export class KubernetesTokens implements Authenticator {
       user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
     };
     if (!status.authenticated || !status.user?.username) {
-      this.reviews.set(key, null, this.ttlMs / 2);
+      this.reviews.set(key, null, Date.now() + this.ttlMs / 2);
       return undefined;
     }
     const u = status.user;
@@ -71,7 +58,7 @@ export class KubernetesTokens implements Authenticator {
       actAs,
       can: (verb, namespace) => this.allowed(actAs, verb, namespace),
     };
-    this.reviews.set(key, caller, this.ttlMs);
+    this.reviews.set(key, caller, Date.now() + this.ttlMs);
     return caller;
   }
 
@@ -91,7 +78,7 @@ export class KubernetesTokens implements Authenticator {
       },
     })) as { allowed?: boolean };
     const ok = status.allowed === true;
-    this.decisions.set(key, ok, this.ttlMs);
+    this.decisions.set(key, ok, Date.now() + this.ttlMs);
     return ok;
   }
 

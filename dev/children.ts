@@ -23,7 +23,10 @@ export interface StartOptions {
 
 /** Starts `argv` with its output in `logFile`, which it starts afresh (ports are read from it). */
 export function startChild(name: string, argv: string[], logFile: string, opts: StartOptions = {}): Child {
-  const log = openSync(logFile, 'w');
+  // Emptied, then appended to by every writer (the child's stderr and our copy of its stdout
+  // lines), so no writer overwrites another's lines.
+  closeSync(openSync(logFile, 'w'));
+  const log = openSync(logFile, 'a');
   try {
     const [cmd = '', ...args] = argv;
     const proc = spawn(cmd, args, {
@@ -51,7 +54,6 @@ export function startChild(name: string, argv: string[], logFile: string, opts: 
   }
 }
 
-/** The last lines of a log, for a failure report. */
 /** Stops children in reverse start order: SIGTERM to the group, SIGKILL after the grace period. */
 export async function stopChildren(
   children: readonly Child[],

@@ -216,7 +216,13 @@ function options() {
 }
 
 async function main(): Promise<void> {
-  const o = options();
+  let o: ReturnType<typeof options>;
+  try {
+    o = options();
+  } catch (err) {
+    console.error(`[run] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
   const run: Run = {
     dir: o.dir,
     children: [],

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { statusCode, type Kube } from '../kube/client.js';
 import { waitFor } from '../e2e/cluster/process.js';
+import { LABEL_PROJECT } from '../api/store.js';
 
 const FIELD_MANAGER = 'qinling-jobs-make-run';
-const LABEL_PROJECT = 'qinling.io/project-id';
 
 interface Crd {
   metadata: { name: string };

@@ -5,10 +5,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, waitFor } from '../cluster/process.js';
 
 const run = promisify(execFile);
 const PY = '/usr/bin/python3';
@@ -19,16 +19,6 @@ export interface KeystoneUser {
   password: string;
   /** The password alone, mode 600, for the facade's --keystone-password-file. */
   passwordFile: string;
-}
-
-/** A free loopback port (closed again; Keystone binds it a moment later). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  await new Promise((r) => srv.close(r));
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -235,16 +225,13 @@ export class Keystone {
   }
 
   private async portFree(): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (
-      await fetch(this.url, { signal: AbortSignal.timeout(1000) }).then(
+    await waitFor(`Keystone to let go of ${this.url}`, 15_000, async () => {
+      const answers = await fetch(this.url, { signal: AbortSignal.timeout(1000) }).then(
         () => true,
         () => false,
-      )
-    ) {
-      if (Date.now() > deadline) throw new Error(`something still answers on ${this.url}`);
-      await sleep(200);
-    }
+      );
+      return !answers;
+    });
   }
 
   /** Stops Keystone and removes its directory. */
