@@ -81,11 +81,16 @@ async function serve(
   store: JobStore,
   tokens: string,
   limits: TokenBuckets,
+  served?: ReadonlySet<string>,
 ): Promise<{ server: Server; base: string }> {
   const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
   writeFileSync(`${dir}/tokens`, tokens);
   const app = makeApp({
-    service: new JobService(store, { createNamespaces: true }, () => NOW),
+    service: new JobService(
+      store,
+      { createNamespaces: true, ...(served ? { namespaces: served } : {}) },
+      () => NOW,
+    ),
     limits,
     metrics: makeApiMetrics(),
     auth: new StaticTokens(`${dir}/tokens`),
@@ -405,5 +410,44 @@ describe('api: limits and metrics', () => {
     );
     expect(text).to.contain('qinling_jobs_api_rate_limited_total 1');
     expect(text).to.not.contain('some-id');
+  });
+});
+
+describe('api: serving only the operator’s namespaces', () => {
+  const store = new FakeStore();
+  let server: Server;
+  let base = '';
+  const spec = { function_id: '5b2a7c1e-1111-4222-8333-944455556666', pattern: '0 5 * * *' };
+  before(async () => {
+    const tokens = ['tok-a,alice,proj-a,member', 'tok-b,bob,proj-b,member', 'tok-c,carol,proj-c,member'];
+    tokens.push('tok-admin,root,proj-a,admin');
+    ({ server, base } = await serve(store, tokens.join('\n'), new TokenBuckets(0, 1), new Set(['ns-a'])));
+  });
+  after(() => server.close());
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('makes jobs only in a served namespace, and never makes a namespace', async () => {
+    expect((await call('POST', '/v1/jobs', 'tok-a', spec)).status).to.equal(201);
+    const b = await call('POST', '/v1/jobs', 'tok-b', spec);
+    expect(b.status).to.equal(403);
+    expect(b.json.faultstring).to.equal('Project proj-b has no namespace for jobs on this cluster.');
+    expect((await call('POST', '/v1/jobs', 'tok-c', spec)).status).to.equal(403);
+    expect([...store.namespaces.keys()]).to.deep.equal(['ns-a', 'ns-b']);
+  });
+
+  it('shows no job of an unserved namespace, even to the admin', async () => {
+    const other = await store.create('ns-b', { functionId: spec.function_id, pattern: spec.pattern });
+    const all = await call('GET', '/v1/jobs?all_projects=true', 'tok-admin');
+    const ids = (all.json.jobs as { id: string }[]).map((j) => j.id);
+    expect(ids).to.have.length(1).and.not.include(other.metadata.uid);
+    expect((await call('GET', `/v1/jobs/${other.metadata.uid}`, 'tok-admin')).status).to.equal(404);
+    expect((await call('GET', '/v1/jobs', 'tok-b')).json.jobs).to.deep.equal([]);
   });
 });

@@ -1,7 +1,7 @@
 // `qinling-jobs api`: the REST facade over QinlingJobs.
 import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
-import { bool, int, oneOf, OptionError, readOptions, str, usage } from '../domain/options.js';
+import { bool, int, list, oneOf, OptionError, readOptions, str, usage } from '../domain/options.js';
 import { loadKube } from '../kube/client.js';
 import { makeApp } from './app.js';
 import { StaticTokens } from './auth.js';
@@ -68,6 +68,10 @@ export const apiOptions = {
   ),
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),
   'create-namespaces': bool("make a project's namespace on its first job", 'QJ_API_CREATE_NAMESPACES', true),
+  namespaces: list(
+    "namespaces whose jobs are served (the operator's); all when empty. When set, no namespace is made",
+    'QJ_API_NAMESPACES',
+  ),
   'body-limit': int('largest request body in bytes', 'QJ_API_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
   'rate-limit': int('requests per second per token (0: no limit)', 'QJ_API_RATE_LIMIT', 50, 0, 100_000),
   'rate-burst': int('requests a token may make at once', 'QJ_API_RATE_BURST', 100, 1, 100_000),
@@ -116,7 +120,10 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       { unavailable: (reason) => log.warn({ reason }, 'keystone unavailable') },
     );
   } else auth = new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
-  const service = new JobService(store, { createNamespaces: o['create-namespaces'] });
+  const service = new JobService(store, {
+    createNamespaces: o['create-namespaces'],
+    ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
+  });
   const app = makeApp({
     service,
     auth,

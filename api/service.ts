@@ -11,6 +11,12 @@ import { unavailable, type JobStore } from './store.js';
 export interface ServiceOptions {
   /** Make (and label) a namespace for a project on its first job. */
   createNamespaces: boolean;
+  /**
+   * The namespaces whose jobs are served (those the operator runs); all when absent. Jobs
+   * elsewhere do not exist here, a project without a served namespace cannot make jobs, and no
+   * namespace is ever made (it would not be served).
+   */
+  namespaces?: ReadonlySet<string>;
 }
 
 /**
@@ -48,6 +54,10 @@ export class JobService {
     if (!this.store.ready()) throw unavailable();
   }
 
+  private served(namespace: string | undefined): namespace is string {
+    return namespace !== undefined && (this.opts.namespaces?.has(namespace) ?? true);
+  }
+
   /**
    * The job if the caller may see it; another project's job does not exist for them. Under
    * kubernetes auth, reading it from the cache also needs RBAC's yes for `get` there.
@@ -55,7 +65,7 @@ export class JobService {
   private async visible(caller: Caller, id: string): Promise<QinlingJob> {
     this.ready();
     const job = this.store.byId(id);
-    if (!job) throw notFound(id);
+    if (!job || !this.served(job.metadata.namespace)) throw notFound(id);
     if (!caller.isAdmin && this.store.projectOf(job.metadata.namespace) !== caller.projectId)
       throw notFound(id);
     if (caller.can && !(await caller.can('get', job.metadata.namespace))) throw notFound(id);
@@ -69,8 +79,9 @@ export class JobService {
   async create(caller: Caller, body: unknown, idempotencyKey?: string): Promise<WireJob> {
     this.ready();
     const spec = specFromCreate(body, this.now());
-    const ns = await this.store.namespaceOf(caller.projectId, this.opts.createNamespaces);
-    if (!ns)
+    const make = this.opts.createNamespaces && !this.opts.namespaces;
+    const ns = await this.store.namespaceOf(caller.projectId, make);
+    if (!this.served(ns))
       throw new DomainError(
         'Forbidden',
         `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
@@ -105,14 +116,14 @@ export class JobService {
       );
     }
     let jobs: QinlingJob[];
-    if (all) jobs = this.store.list();
+    if (all) jobs = this.store.list().filter((j) => this.served(j.metadata.namespace));
     else {
       const project = q.project_id ?? caller.projectId;
       const ns = await this.store.namespaceOf(project, false);
       if (ns && caller.can && !(await caller.can('list', ns))) {
         throw new DomainError('Forbidden', 'Operation not allowed: you may not list jobs in this project.');
       }
-      jobs = ns ? this.store.list(ns) : [];
+      jobs = this.served(ns) ? this.store.list(ns) : [];
     }
     if (all && q.project_id !== undefined)
       jobs = jobs.filter((j) => this.store.projectOf(j.metadata.namespace) === q.project_id);
