@@ -82,6 +82,31 @@ describe('journey: the Helm chart installed for real', function () {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   }
+  const createAs = (tok: string) =>
+    call('POST', '/v1/jobs', { function_id: FUNCTION_ID, pattern: '0 5 * * *' }, tok);
+
+  /** helm upgrade with `extra` values; waits until every pod of `components` is a new one. */
+  async function upgradeAndRoll(extra: string[], components: string[]): Promise<void> {
+    const pods = async () => (await Promise.all(components.map(running))).flat();
+    const before = new Set((await pods()).map(name));
+    await helm(
+      'upgrade',
+      release,
+      CHART,
+      '--namespace',
+      ns.name,
+      ...values,
+      ...extra,
+      '--wait',
+      '--timeout',
+      '180s',
+    );
+    await eventually(`the ${components.join(' and ')} pods replaced and running`, 120_000, async () => {
+      const now = await pods();
+      return now.length === 2 * components.length && now.every((p) => !before.has(name(p)));
+    });
+    apiUrl = await eventually('two ready API endpoints after the roll', 60_000, serviceEndpoint);
+  }
 
   before(async function () {
     this.timeout(60_000);
@@ -198,12 +223,7 @@ describe('journey: the Helm chart installed for real', function () {
     expect(first?.jobId).to.equal(jobId);
     // The API serves only the watched namespace: the admin's own project has none there, and
     // none is made for it (its job would never run).
-    const elsewhere = await call(
-      'POST',
-      '/v1/jobs',
-      { function_id: FUNCTION_ID, pattern: '0 5 * * *' },
-      admin,
-    );
+    const elsewhere = await createAs(admin);
     expect(elsewhere.status).to.equal(403);
     expect(
       await core.readNamespace({ name: 'admin' }).then(
@@ -247,13 +267,7 @@ describe('journey: the Helm chart installed for real', function () {
 
   it('helm upgrade to kubernetes auth rolls the pods, and RBAC then decides through the chart roles', async function () {
     this.timeout(240_000);
-    const before = new Set([...(await running('operator')), ...(await running('api'))].map(name));
-    const upgraded = [...values, '--set=logLevel=debug', '--set=api.auth.mode=kubernetes'];
-    await helm('upgrade', release, CHART, '--namespace', ns.name, ...upgraded, '--wait', '--timeout', '180s');
-    await eventually('every pod replaced and running', 120_000, async () => {
-      const now = [...(await running('operator')), ...(await running('api'))];
-      return now.length === 4 && now.every((p) => !before.has(name(p)));
-    });
+    await upgradeAndRoll(['--set=logLevel=debug', '--set=api.auth.mode=kubernetes'], ['operator', 'api']);
     for (const c of ['operator', 'api']) {
       const d = await apps.readNamespacedDeployment({
         name: `${release}-qinling-jobs-${c}`,
@@ -262,22 +276,16 @@ describe('journey: the Helm chart installed for real', function () {
       const env = d.spec?.template.spec?.containers[0]?.env ?? [];
       expect(env.find((e) => e.name === 'QJ_LOG_LEVEL')?.value).to.equal('debug');
     }
-    apiUrl = await eventually('two ready API endpoints after the roll', 60_000, serviceEndpoint);
     expect((await call('GET', `/v1/jobs/${jobId}`)).status, 'the static token is gone').to.equal(401);
     // A ServiceAccount allowed QinlingJobs in the project's namespace: the API (TokenReview,
     // SubjectAccessReview, impersonation, all from the chart's ClusterRole) serves it.
     const writer = await serviceAccountToken(jobsNs.name, 'writer', ['get', 'list', 'watch', 'create']);
     const stranger = await serviceAccountToken(ns.name, 'stranger', []);
     expect((await call('GET', `/v1/jobs/${jobId}`, undefined, writer)).status).to.equal(200);
-    const made = await call('POST', '/v1/jobs', { function_id: FUNCTION_ID, pattern: '0 5 * * *' }, writer);
+    const made = await createAs(writer);
     expect(made.status).to.equal(201);
     expect((await call('GET', `/v1/jobs/${jobId}`, undefined, stranger)).status).to.equal(404);
-    const refused = await call(
-      'POST',
-      '/v1/jobs',
-      { function_id: FUNCTION_ID, pattern: '0 5 * * *' },
-      stranger,
-    );
+    const refused = await createAs(stranger);
     expect(refused.status).to.equal(403);
   });
 
@@ -291,25 +299,20 @@ describe('journey: the Helm chart installed for real', function () {
       body: { metadata: { name: 'keystone-service' }, stringData: { password: ks.service.password } },
     });
     await labelProject(jobsNs.name, ks.projectIds['proj-a'] ?? '');
-    const before = new Set((await running('api')).map(name));
-    const upgraded = [
-      ...values,
-      '--set=api.auth.mode=keystone',
-      `--set=api.auth.keystone.url=${ks.url}`,
-      '--set=api.auth.keystone.passwordSecretName=keystone-service',
-    ];
-    await helm('upgrade', release, CHART, '--namespace', ns.name, ...upgraded, '--wait', '--timeout', '180s');
-    await eventually('the API pods replaced and running', 120_000, async () => {
-      const now = await running('api');
-      return now.length === 2 && now.every((p) => !before.has(name(p)));
-    });
-    apiUrl = await eventually('two ready API endpoints after the roll', 60_000, serviceEndpoint);
+    await upgradeAndRoll(
+      [
+        '--set=api.auth.mode=keystone',
+        `--set=api.auth.keystone.url=${ks.url}`,
+        '--set=api.auth.keystone.passwordSecretName=keystone-service',
+      ],
+      ['api'],
+    );
     const token = await ks.issue(ks.userA);
     const list = await call('GET', '/v1/jobs', undefined, token);
     expect(list.status).to.equal(200);
     const ids = ((await list.json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
     expect(ids).to.include(jobId).and.to.have.length(2);
-    const made = await call('POST', '/v1/jobs', { function_id: FUNCTION_ID, pattern: '0 5 * * *' }, token);
+    const made = await createAs(token);
     expect(made.status).to.equal(201);
     const refused = await call('GET', '/v1/jobs', undefined, 'not-a-keystone-token');
     expect(refused.status).to.equal(401);
