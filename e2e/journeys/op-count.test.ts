@@ -1,13 +1,14 @@
 // Behaviour 3: count 2 on every minute: exactly two executions, then Done, and no third.
 import { expect } from 'chai';
 import { eventually } from './support.js';
-import { createJob, executions, jobWhere, sleep, withOperator } from './operator.js';
+import { clearOfTick, createJob, executions, jobWhere, sleep, withOperator } from './operator.js';
 
 describe('journey: operator — count', function () {
   const scene = withOperator('op-count');
 
   it('runs exactly twice, is Done with nothing remaining, and stays quiet after', async function () {
     this.timeout(300_000);
+    await clearOfTick();
     await createJob(scene.ns, 'twice', { pattern: '* * * * *', count: 2 });
     const started = await jobWhere(
       scene.ns,

@@ -181,6 +181,16 @@ export function untilNextMinute(seconds = 0): number {
   return Math.ceil(now / 60_000) * 60_000 + seconds * 1000 - now;
 }
 
+/**
+ * Waits until the next tick of `* * * * *` is at least 15 s away, so a job made now is seen
+ * before its first run (a tick that close is started at once, and may be counted before a
+ * journey first looks).
+ */
+export async function clearOfTick(): Promise<void> {
+  const wait = untilNextMinute();
+  if (wait < 15_000) await sleep(wait + 2_000);
+}
+
 export interface ExecutionCall {
   body: {
     function_id?: string;
