@@ -82,6 +82,9 @@ function jobTemplate(job: QinlingJob, cfg: PlannerConfig): V1JobTemplateSpec {
           restartPolicy: 'Never',
           serviceAccountName: cfg.invokerServiceAccount,
           automountServiceAccountToken: false, // the invoker never talks to the apiserver
+          ...(cfg.invokerPullSecrets.length > 0
+            ? { imagePullSecrets: cfg.invokerPullSecrets.map((name) => ({ name })) }
+            : {}),
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 65532,

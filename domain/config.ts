@@ -13,6 +13,8 @@ export interface PlannerConfig {
   /** Bound on one call to the runtime. */
   invokeTimeoutSeconds: number;
   invokerServiceAccount: string;
+  /** Secrets (in each job's namespace) for pulling the invoker image from a private registry. */
+  invokerPullSecrets: string[];
 }
 
 export const defaultPlannerConfig: PlannerConfig = {
@@ -25,4 +27,5 @@ export const defaultPlannerConfig: PlannerConfig = {
   failedJobsHistoryLimit: 3,
   invokeTimeoutSeconds: 30,
   invokerServiceAccount: 'default',
+  invokerPullSecrets: [],
 };

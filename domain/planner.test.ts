@@ -87,6 +87,16 @@ describe('planner: a new recurring job', () => {
   });
 
   it('needs no requeue before the tick (the CronJob fires it)', () => expect(p.startRun).to.equal(undefined));
+
+  it('gives run pods the invoker pull secrets, when there are any', () => {
+    expect(p.cronJob?.spec?.jobTemplate.spec?.template.spec?.imagePullSecrets).to.equal(undefined);
+    const withSecrets = { ...cfg, invokerPullSecrets: ['regcred', 'mirror'] };
+    const q = plan(job({ pattern: '*/5 * * * *' }), none, at('2026-11-27T12:01:10Z'), withSecrets);
+    expect(q.cronJob?.spec?.jobTemplate.spec?.template.spec?.imagePullSecrets).to.deep.equal([
+      { name: 'regcred' },
+      { name: 'mirror' },
+    ]);
+  });
 });
 
 describe('planner: a first tick too near for the CronJob to fire it', () => {

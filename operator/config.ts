@@ -33,6 +33,10 @@ export const operatorOptions = {
     'QJ_INVOKER_SERVICE_ACCOUNT',
     d.invokerServiceAccount,
   ),
+  'invoker-pull-secrets': list(
+    "comma-separated Secrets in each job's namespace for pulling the invoker image",
+    'QJ_INVOKER_PULL_SECRETS',
+  ),
   'invoke-timeout-seconds': int(
     'bound on one call to the runtime',
     'QJ_INVOKE_TIMEOUT_SECONDS',
@@ -94,5 +98,6 @@ export function plannerConfig(o: OperatorOptions): PlannerConfig {
     failedJobsHistoryLimit: o['failed-jobs-history-limit'],
     invokeTimeoutSeconds: o['invoke-timeout-seconds'],
     invokerServiceAccount: o['invoker-service-account'],
+    invokerPullSecrets: o['invoker-pull-secrets'],
   };
 }
