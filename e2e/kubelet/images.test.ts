@@ -29,6 +29,12 @@ describe('images: the process kubelet image table', () => {
       'invoke',
     ]);
     expect(containerArgv(img, ['node', '/application'], [])).to.deep.equal(['node', '/application']);
+    expect(containerArgv(img, undefined, ['api', '--token-file=/app/t.csv'])).to.deep.equal([
+      'node',
+      '/src/dist/cli.js',
+      'api',
+      '--token-file=/src/t.csv',
+    ]);
   });
 
   it('uses the image CMD only when the pod gives no args', () => {

@@ -59,7 +59,25 @@ export function containerArgv(
     command && command.length > 0 ? [...command, ...(args ?? [])] : [...img.entrypoint, ...(args ?? img.cmd)];
   const { workdir } = img;
   if (!workdir) return argv;
-  return argv.map((a) =>
-    a === workdir || a.startsWith(`${workdir}/`) ? img.cwd + a.slice(workdir.length) : a,
-  );
+  const mappings = [{ from: workdir, to: img.cwd }];
+  return argv.map((a) => mapPath(a, mappings));
+}
+
+/** A path prefix inside the container and the host directory standing for it. */
+export interface PathMapping {
+  from: string;
+  to: string;
+}
+
+/**
+ * `value` with a leading mapped path rewritten, also after `--flag=`: how a program in the
+ * container would name a file it was given.
+ */
+export function mapPath(value: string, mappings: PathMapping[]): string {
+  const flag = /^(--?[A-Za-z0-9][\w-]*=)(.*)$/s.exec(value);
+  const [prefix, path] = flag ? [flag[1] ?? '', flag[2] ?? ''] : ['', value];
+  for (const m of mappings) {
+    if (path === m.from || path.startsWith(`${m.from}/`)) return prefix + m.to + path.slice(m.from.length);
+  }
+  return value;
 }

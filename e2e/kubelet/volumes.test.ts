@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { mapPath, materializeVolumes, mountMappings, type VolumeSources } from './volumes.js';
+import { mapPath } from './images.js';
+import { materializeVolumes, mountMappings, type VolumeSources } from './volumes.js';
 
 const sources: VolumeSources = {
   podIP: '10.244.0.7',

@@ -5,17 +5,12 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import type { V1Container, V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { ConfigError, fieldValue, type EnvSources } from './env.js';
+import type { PathMapping } from './images.js';
 
 /** What volumes are made from: Secrets and ConfigMaps, the pod's IP, its ServiceAccount token. */
 export interface VolumeSources extends EnvSources {
   podIP: string;
   token(): Promise<string>;
-}
-
-/** A path prefix inside the container and the host directory standing for it. */
-export interface PathMapping {
-  from: string;
-  to: string;
 }
 
 /** Writes every volume of `pod` under `dir`; returns the host directory of each volume by name. */
@@ -109,17 +104,4 @@ export function mountMappings(c: V1Container, volumes: Map<string, string>): Pat
       return { from: m.mountPath.replace(/\/+$/, ''), to: m.subPath ? join(root, m.subPath) : root };
     })
     .sort((a, b) => b.from.length - a.from.length);
-}
-
-/**
- * `value` with a leading mapped path rewritten, also after `--flag=`: how a program in the
- * container would name a file it was given.
- */
-export function mapPath(value: string, mappings: PathMapping[]): string {
-  const flag = /^(--?[A-Za-z0-9][\w-]*=)(.*)$/s.exec(value);
-  const [prefix, path] = flag ? [flag[1] ?? '', flag[2] ?? ''] : ['', value];
-  for (const m of mappings) {
-    if (path === m.from || path.startsWith(`${m.from}/`)) return prefix + m.to + path.slice(m.from.length);
-  }
-  return value;
 }

@@ -9,9 +9,9 @@ import type { Logger } from 'pino';
 import { kubeconfigYaml } from '../cluster/components.js';
 import { ConfigError, containerEnv, type EnvSources } from './env.js';
 import { expand } from './expand.js';
-import { containerArgv, localImage } from './images.js';
+import { containerArgv, localImage, mapPath } from './images.js';
 import { probeUrl, startReadinessProbe } from './probes.js';
-import { mapPath, materializeVolumes, mountMappings } from './volumes.js';
+import { materializeVolumes, mountMappings } from './volumes.js';
 import type { IpPool, PidFile, PodNetwork } from './resources.js';
 import * as st from './status.js';
 
