@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { clients, eventually, kubectl } from './support.js';
-import { executions, FUNCTION_ID, getJob, jobWhere, withOperator } from './operator.js';
+import { clearOfTick, executions, FUNCTION_ID, getJob, jobWhere, withOperator } from './operator.js';
 
 describe('journey: operator — a recurring job', function () {
   const { batch } = clients();
@@ -27,6 +27,7 @@ describe('journey: operator — a recurring job', function () {
         spec: { name: 'ticker job', functionId: FUNCTION_ID, functionInput: input, pattern: '* * * * *' },
       }),
     );
+    await clearOfTick(); // this journey is about runs the CronJob starts: not a tick the operator takes
     expect(await kubectl('apply', '-n', scene.ns, '-f', manifest)).to.contain(
       'qinlingjob.qinling.io/ticker created',
     );
