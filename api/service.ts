@@ -47,7 +47,7 @@ export class JobService {
   ) {}
 
   private wire(job: QinlingJob): WireJob {
-    return toWire(job, this.store.projectOf(job.metadata.namespace));
+    return toWire(job, this.store.projectOf(job.metadata.namespace), this.now());
   }
 
   private ready(): void {

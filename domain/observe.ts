@@ -1,5 +1,5 @@
 // What the planner reads from the world: the Jobs of a QinlingJob, reduced to runs.
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { ANNOTATION_CRONJOB_SCHEDULED, ANNOTATION_SCHEDULED, type RunResult } from './types.js';
 
 export interface ObservedRun {
@@ -12,23 +12,40 @@ export interface ObservedRun {
   message?: string;
 }
 
+/** Set by `kubectl create job --from=cronjob/…` on the Jobs it makes: never a scheduled run. */
+const ANNOTATION_MANUAL = 'cronjob.kubernetes.io/instantiate';
+
 /**
- * The scheduled time of a Job: the operator's or the CronJob controller's annotation, else the
- * controller's name suffix (Unix minutes). Undefined for Jobs that are not runs (e.g. manual).
+ * The scheduled time of a Job if it is one of our runs, else undefined. A run is controlled by
+ * our CronJob (its uid, so a look-alike in another CronJob's name does not count) and named for
+ * its time: `<cronjob>-<unix minutes>` with the CronJob controller's timestamp annotation, or
+ * `<cronjob>-<unix seconds>` with ours. A Job made by hand or by `kubectl create job --from` is
+ * not a run, so it can neither count nor push the count's marks into the future.
  */
-export function scheduledTimeOf(job: V1Job): Date | undefined {
-  const a = job.metadata?.annotations ?? {};
-  const stamp = a[ANNOTATION_SCHEDULED] ?? a[ANNOTATION_CRONJOB_SCHEDULED];
-  if (stamp) {
-    const d = new Date(stamp);
-    return Number.isNaN(d.getTime()) ? undefined : d;
-  }
-  const m = /-(\d{1,9})$/.exec(job.metadata?.name ?? '');
-  return m ? new Date(Number(m[1]) * 60_000) : undefined;
+export function scheduledTimeOf(job: V1Job, cronJob: V1CronJob | undefined): Date | undefined {
+  const uid = cronJob?.metadata?.uid;
+  const name = cronJob?.metadata?.name;
+  const meta = job.metadata ?? {};
+  if (!uid || !name || !meta.name?.startsWith(`${name}-`)) return undefined;
+  if (!meta.ownerReferences?.some((o) => o.controller && o.uid === uid)) return undefined;
+  const a = meta.annotations ?? {};
+  if (a[ANNOTATION_MANUAL] !== undefined) return undefined;
+  const suffix = meta.name.slice(name.length + 1);
+  const ours = a[ANNOTATION_SCHEDULED];
+  const controllers = a[ANNOTATION_CRONJOB_SCHEDULED];
+  const stamp = ours ?? controllers;
+  const d = stamp ? new Date(stamp) : undefined;
+  if (!d || Number.isNaN(d.getTime())) return undefined;
+  const unit = ours !== undefined ? 1000 : 60_000;
+  return suffix === String(Math.floor(d.getTime() / unit)) ? d : undefined;
 }
 
-export function observeRun(job: V1Job, podMessage?: string): ObservedRun | undefined {
-  const scheduledTime = scheduledTimeOf(job);
+export function observeRun(
+  job: V1Job,
+  cronJob: V1CronJob | undefined,
+  podMessage?: string,
+): ObservedRun | undefined {
+  const scheduledTime = scheduledTimeOf(job, cronJob);
   if (!scheduledTime) return undefined;
   const conds = job.status?.conditions ?? [];
   const has = (type: string) => conds.find((c) => c.type === type && c.status === 'True');

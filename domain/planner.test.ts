@@ -86,7 +86,8 @@ describe('planner: a new recurring job', () => {
     });
   });
 
-  it('needs no requeue before the tick (the CronJob fires it)', () => expect(p.startRun).to.equal(undefined));
+  it('needs no requeue before the tick (the CronJob fires it)', () =>
+    expect(p.startRuns[0]).to.equal(undefined));
 
   it('gives run pods the invoker pull secrets, when there are any', () => {
     expect(p.cronJob?.spec?.jobTemplate.spec?.template.spec?.imagePullSecrets).to.equal(undefined);
@@ -113,7 +114,9 @@ describe('planner: a first tick too near for the CronJob to fire it', () => {
       at('2026-11-27T15:01:00.050Z'),
       cfg,
     );
-    expect(due.startRun?.metadata?.name).to.equal(`nightly-${at('2026-11-27T15:01:00Z').getTime() / 1000}`);
+    expect(due.startRuns[0]?.metadata?.name).to.equal(
+      `nightly-${at('2026-11-27T15:01:00Z').getTime() / 1000}`,
+    );
     const after = plan(
       job(spec, due.status),
       {
@@ -138,7 +141,9 @@ describe('planner: a first tick too near for the CronJob to fire it', () => {
       cfg,
     );
     expect(late.status.nextRunByOperator).to.equal(true);
-    expect(late.startRun?.metadata?.name).to.equal(`nightly-${at('2026-11-27T15:01:00Z').getTime() / 1000}`);
+    expect(late.startRuns[0]?.metadata?.name).to.equal(
+      `nightly-${at('2026-11-27T15:01:00Z').getTime() / 1000}`,
+    );
   });
 
   it('is not replayed when long missed: the job seen hours after its creation moves on from now', () => {
@@ -149,7 +154,7 @@ describe('planner: a first tick too near for the CronJob to fire it', () => {
       expect(p.events.map((e) => e.reason)).to.include('MissedRun');
       expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:01:00.000Z');
       expect(p.status.nextRunByOperator).to.equal(false);
-      expect(p.startRun).to.equal(undefined);
+      expect(p.startRuns[0]).to.equal(undefined);
     }
   });
 
@@ -190,78 +195,78 @@ describe('planner: firstExecutionTime ahead', () => {
   });
 });
 
-describe('planner: count', () => {
+describe('planner: count (every run started by the operator, so none is ever extra)', () => {
   const spec = { pattern: '* * * * *', count: 2 };
-  const s0 = plan(
-    job(spec),
-    { runs: [], cronJob: ownedCronJob(false) },
-    at('2026-11-27T12:00:10Z'),
-    cfg,
-  ).status;
-  it('starts with remaining = count and the CronJob firing', () => {
+  const cj = ownedCronJob(true);
+  const s0 = plan(job(spec), { runs: [], cronJob: cj }, at('2026-11-27T12:00:10Z'), cfg).status;
+  it('starts with remaining = count, the operator owning the runs and the CronJob suspended', () => {
     expect(s0.remaining).to.equal(2);
-    expect(s0.nextRunByOperator).to.equal(false);
+    expect(s0.nextExecutionTime).to.equal('2026-11-27T12:01:00.000Z');
+    expect(s0.nextRunByOperator).to.equal(true);
+    expect(
+      plan(job(spec, s0), { runs: [], cronJob: cj }, at('2026-11-27T12:00:11Z'), cfg).cronJob?.spec?.suspend,
+    ).to.equal(true);
+  });
+  const due1 = plan(job(spec, s0), { runs: [], cronJob: cj }, at('2026-11-27T12:01:00.010Z'), cfg);
+  it('at the tick: claims the run in status and starts it as a Job named after the second', () => {
+    expect(due1.status.claimedTimes).to.deep.equal(['2026-11-27T12:01:00.000Z']);
+    expect(due1.startRuns.map((j) => j.metadata?.name)).to.deep.equal([
+      `nightly-${at('2026-11-27T12:01:00Z').getTime() / 1000}`,
+    ]);
+    expect(due1.startRuns[0]?.metadata?.annotations?.['qinling.io/scheduled-time']).to.equal(
+      '2026-11-27T12:01:00.000Z',
+    );
+    expect(due1.startRuns[0]?.metadata?.ownerReferences?.[0]).to.include({ kind: 'CronJob', uid: 'cj-uid' });
+    expect(due1.status.executions).to.equal(0);
+  });
+  const opRun = (t: string, result: ObservedRun['result'] = 'Running'): ObservedRun => ({
+    ...run(t, result),
+    jobName: `nightly-${at(t).getTime() / 1000}`,
   });
   const after1 = plan(
-    job(spec, s0),
-    { runs: [run('2026-11-27T12:01:00Z', 'Running')], cronJob: ownedCronJob(false, '2026-11-27T12:01:00Z') },
+    job(spec, due1.status),
+    { runs: [opRun('2026-11-27T12:01:00Z')], cronJob: cj },
     at('2026-11-27T12:01:01Z'),
     cfg,
   );
-  it('after the first run: one left, started by the operator, CronJob suspended', () => {
+  it('once its Job is seen: counted, the claim settled, the next tick planned', () => {
     expect(after1.status.executions).to.equal(1);
     expect(after1.status.remaining).to.equal(1);
+    expect(after1.status.claimedTimes).to.equal(undefined);
     expect(after1.status.nextExecutionTime).to.equal('2026-11-27T12:02:00.000Z');
-    expect(after1.status.nextRunByOperator).to.equal(true);
-    expect(after1.cronJob?.spec?.suspend).to.equal(true);
-    expect(after1.startRun).to.equal(undefined);
+    expect(after1.startRuns).to.deep.equal([]);
     expect(after1.requeueAfterMs).to.equal(59_000);
   });
-  const due = plan(
+  const due2 = plan(
     job(spec, after1.status),
-    { runs: [run('2026-11-27T12:01:00Z')], cronJob: ownedCronJob(true, '2026-11-27T12:01:00Z') },
+    { runs: [opRun('2026-11-27T12:01:00Z')], cronJob: cj },
     at('2026-11-27T12:02:00Z'),
     cfg,
   );
-  it('at the time, the operator starts the last run as a Job named after the second', () => {
-    expect(due.startRun?.metadata?.name).to.equal(`nightly-${at('2026-11-27T12:02:00Z').getTime() / 1000}`);
-    expect(due.startRun?.metadata?.annotations?.['qinling.io/scheduled-time']).to.equal(
-      '2026-11-27T12:02:00.000Z',
-    );
-    expect(due.startRun?.metadata?.ownerReferences?.[0]).to.include({ kind: 'CronJob', uid: 'cj-uid' });
-    expect(due.status.executions).to.equal(1);
-  });
   const done = plan(
-    job(spec, due.status),
-    {
-      runs: [run('2026-11-27T12:01:00Z'), run('2026-11-27T12:02:00Z', 'Running')],
-      cronJob: ownedCronJob(true, '2026-11-27T12:01:00Z'),
-    },
+    job(spec, due2.status),
+    { runs: [opRun('2026-11-27T12:01:00Z'), opRun('2026-11-27T12:02:00Z')], cronJob: cj },
     at('2026-11-27T12:02:01Z'),
     cfg,
   );
   it('after the last run: Done, remaining 0, suspended, nothing more to start', () => {
+    expect(due2.startRuns.length).to.equal(1);
     expect(done.status.phase).to.equal('Done');
     expect(done.status.remaining).to.equal(0);
     expect(done.status.executions).to.equal(2);
     expect(done.status.nextExecutionTime).to.equal(undefined);
     expect(done.cronJob?.spec?.suspend).to.equal(true);
-    expect(done.startRun).to.equal(undefined);
+    expect(done.startRuns).to.deep.equal([]);
   });
   it('counts a scheduled time once however often it is seen, and keeps the count when history is deleted', () => {
     const again = plan(
       job(spec, done.status),
-      { runs: [run('2026-11-27T12:02:00Z')], cronJob: ownedCronJob(true) },
+      { runs: [opRun('2026-11-27T12:02:00Z')], cronJob: cj },
       at('2026-11-27T12:05:00Z'),
       cfg,
     );
     expect(again.status.executions).to.equal(2);
-    const gone = plan(
-      job(spec, done.status),
-      { runs: [], cronJob: ownedCronJob(true) },
-      at('2026-11-27T12:05:00Z'),
-      cfg,
-    );
+    const gone = plan(job(spec, done.status), { runs: [], cronJob: cj }, at('2026-11-27T12:05:00Z'), cfg);
     expect(gone.status.executions).to.equal(2);
     expect(gone.status.phase).to.equal('Done');
   });
@@ -282,7 +287,9 @@ describe('planner: one-shot', () => {
       at('2026-11-27T12:10:37.100Z'),
       cfg,
     );
-    expect(due.startRun?.metadata?.name).to.equal(`nightly-${at(spec.firstExecutionTime).getTime() / 1000}`);
+    expect(due.startRuns[0]?.metadata?.name).to.equal(
+      `nightly-${at(spec.firstExecutionTime).getTime() / 1000}`,
+    );
     const done = plan(
       job(spec, due.status),
       { runs: [run(spec.firstExecutionTime, 'Running')], cronJob: ownedCronJob(true) },
@@ -290,7 +297,7 @@ describe('planner: one-shot', () => {
       cfg,
     );
     expect(done.status.phase).to.equal('Done');
-    expect(done.startRun).to.equal(undefined);
+    expect(done.startRuns[0]).to.equal(undefined);
   });
   it('refuses a count above 1 without a pattern', () => {
     const p = plan(job({ ...spec, count: 3 }), none, at('2026-11-27T12:08:00Z'), cfg);
@@ -428,7 +435,9 @@ describe('planner: failures and conflicts', () => {
       at('2026-11-27T12:05:10Z'),
       cfg,
     );
-    expect(p.events.map((e) => e.reason)).to.include('MissedRun');
-    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:06:00.000Z');
+    // 12:01 to 12:04 are past their deadline; 12:05 may still start (within its deadline).
+    expect(p.events.filter((e) => e.reason === 'MissedRun').length).to.equal(4);
+    expect(p.status.missedRuns).to.equal(4);
+    expect(p.status.nextExecutionTime).to.equal('2026-11-27T12:05:00.000Z');
   });
 });

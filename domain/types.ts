@@ -63,8 +63,18 @@ export interface QinlingJobStatus {
   appliedNextExecutionTime?: string;
   executions?: number;
   remaining?: number;
-  /** The latest scheduled time already counted in `executions`. */
+  /** Before countedTimes: the latest scheduled time counted (read once, to carry old status over). */
   lastScheduledTime?: string;
+  /** Scheduled times already counted in `executions` (those whose Jobs exist, and the newest few). */
+  countedTimes?: string[];
+  /** Operator runs claimed before their Jobs are created; each becomes a Job (late rather than never). */
+  claimedTimes?: string[];
+  /** The pattern and zone nextExecutionTime was computed for: a change is noticed. */
+  scheduledWith?: { pattern: string; timeZone: string };
+  /** Ticks that did not start within their deadline, in all. */
+  missedRuns?: number;
+  /** The latest missed scheduled times, newest last. */
+  recentMisses?: string[];
   lastExecution?: LastExecution;
   conditions?: Condition[];
   observedGeneration?: number;

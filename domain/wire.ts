@@ -2,7 +2,8 @@
 // The rules and messages are Qinling's (see shared/docs/qinling-api.md), so scripts written
 // against Qinling keep working.
 import { badRequest } from './errors.js';
-import { firstRun, parsePattern, ScheduleError } from './schedule.js';
+import { intendedNext } from './next.js';
+import { parsePattern, ScheduleError } from './schedule.js';
 import type { Phase, QinlingJob, QinlingJobSpec } from './types.js';
 
 /** The 14 fields of a job, exactly. */
@@ -70,22 +71,6 @@ export function readTime(field: string, raw: unknown): Date {
 }
 
 /**
- * The first run as the operator will plan it, for a job it has not seen yet: so a client
- * reading its own create sees the same times the job will show once the operator has run.
- */
-function plannedFirst(job: QinlingJob): string | undefined {
-  const s = job.spec;
-  if (!s.pattern) return s.firstExecutionTime;
-  const created = job.metadata.creationTimestamp ? new Date(job.metadata.creationTimestamp) : new Date(0);
-  const first = s.firstExecutionTime ? new Date(s.firstExecutionTime) : undefined;
-  try {
-    return firstRun(s.pattern, s.timeZone ?? 'Etc/UTC', created, first).toISOString();
-  } catch {
-    return undefined; // an invalid pattern: the operator will say so
-  }
-}
-
-/**
  * Done and error are what the operator observed; running, paused and cancelled are what was
  * asked, so a client sees its own PUT at once, as Qinling answered it.
  */
@@ -96,11 +81,41 @@ export function wireStatus(job: QinlingJob): string {
   return job.spec.suspend ? STATUS.Paused : STATUS.Running;
 }
 
-export function toWire(job: QinlingJob, projectId: string): WireJob {
+/**
+ * The first and next run as the job will really have them: the operator's own function over the
+ * spec and its last status, so a client sees its create, its PUT of next_execution_time, a resume
+ * and a pattern change at once, before the operator has written anything.
+ */
+function plannedTimes(
+  job: QinlingJob,
+  now: Date,
+  defaultTimeZone: string,
+): { first?: string; next?: string } {
+  const tz = job.spec.timeZone ?? job.status?.scheduledWith?.timeZone ?? defaultTimeZone;
+  try {
+    const i = intendedNext(job, tz, now);
+    const first = job.status?.phase ? job.status.firstExecutionTime : iso(i.first ?? i.next);
+    const next = iso(i.next);
+    return { ...(first ? { first } : {}), ...(next ? { next } : {}) };
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    return {}; // an invalid pattern: the operator says so
+  }
+}
+
+const iso = (d: Date | undefined) => d?.toISOString();
+
+export function toWire(
+  job: QinlingJob,
+  projectId: string,
+  now = new Date(),
+  defaultTimeZone = 'Etc/UTC',
+): WireJob {
   const s = job.spec;
   const st = job.status ?? {};
   const count = st.remaining ?? (s.pattern ? (s.count ?? null) : 1);
-  const first = st.phase ? st.firstExecutionTime : plannedFirst(job);
+  const planned = plannedTimes(job, now, defaultTimeZone);
+  const first = planned.first;
   return {
     id: job.metadata.uid,
     name: s.name ?? null,
@@ -112,7 +127,7 @@ export function toWire(job: QinlingJob, projectId: string): WireJob {
     pattern: s.pattern ?? null,
     count,
     first_execution_time: wireTime(first),
-    next_execution_time: wireTime(st.phase ? st.nextExecutionTime : (s.nextExecutionTime ?? first)),
+    next_execution_time: wireTime(planned.next),
     project_id: projectId,
     created_at: wireTime(job.metadata.creationTimestamp),
     updated_at: wireTime(job.metadata.annotations?.[ANNOTATION_UPDATED_AT]),
@@ -213,6 +228,12 @@ export function specFromCreate(body: unknown, now: Date): QinlingJobSpec {
   return spec;
 }
 
+/** The next run the job shows now, if it is still ahead (the one a pattern change keeps). */
+function keptNext(job: QinlingJob, now: Date): string | undefined {
+  const next = toWire(job, '', now).next_execution_time;
+  return next && new Date(next).getTime() > now.getTime() ? next : undefined;
+}
+
 /** A PUT /v1/jobs/{id} body against the current job -> the spec fields to change. */
 export function specFromUpdate(body: unknown, job: QinlingJob, now: Date): Partial<QinlingJobSpec> {
   const b = object(body, UPDATE_KEYS);
@@ -242,6 +263,11 @@ export function specFromUpdate(body: unknown, job: QinlingJob, now: Date): Parti
   if (given(b.next_execution_time)) {
     patch.nextExecutionTime =
       wireTime(ahead(readTime('next_execution_time', b.next_execution_time), now)) ?? undefined;
+  } else if (patch.pattern !== undefined && patch.pattern !== job.spec.pattern) {
+    // Qinling: changing only the pattern keeps the next run; it happens (the operator starts it,
+    // as an override), then the new pattern takes over.
+    const kept = keptNext(job, now);
+    if (kept) patch.nextExecutionTime = kept;
   } else if (status === 'running' && job.spec.suspend && !job.spec.pattern) {
     // Resuming a one-shot keeps its time, which must still be a minute ahead.
     const at = job.status?.nextExecutionTime ?? job.spec.firstExecutionTime;

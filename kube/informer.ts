@@ -28,6 +28,39 @@ export class Informer<T> {
     }
   }
 
+  /**
+   * An index of the cache by one value of each object (e.g. a label): `lookup(value)` returns the
+   * objects holding it without a scan. Kept by the watch events, relists included.
+   */
+  index(valueOf: (o: T) => string | undefined): (value: string) => T[] {
+    const byValue = new Map<string, Map<string, T>>();
+    const valueByKey = new Map<string, string>();
+    const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    const drop = (o: KubernetesObject) => {
+      const k = keyOf(o);
+      const v = valueByKey.get(k);
+      if (v === undefined) return;
+      valueByKey.delete(k);
+      const m = byValue.get(v);
+      if (m?.delete(k) && m.size === 0) byValue.delete(v);
+    };
+    const put = (o: KubernetesObject) => {
+      drop(o);
+      const v = valueOf(o as T);
+      if (v === undefined) return;
+      const m = byValue.get(v) ?? new Map<string, T>();
+      m.set(keyOf(o), o as T);
+      byValue.set(v, m);
+      valueByKey.set(keyOf(o), v);
+    };
+    for (const w of this.watches) {
+      w.on('add', put);
+      w.on('update', put);
+      w.on('delete', drop);
+    }
+    return (value) => [...(byValue.get(value)?.values() ?? [])];
+  }
+
   on(handler: Handler<T>): void {
     for (const w of this.watches) {
       w.on('add', (o) => handler('add', o as T));

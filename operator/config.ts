@@ -56,14 +56,14 @@ export const operatorOptions = {
     'finished Jobs kept per job',
     'QJ_SUCCESSFUL_JOBS_HISTORY_LIMIT',
     d.successfulJobsHistoryLimit,
-    0,
+    1, // the newest run must stay until the operator has counted it
     100,
   ),
   'failed-jobs-history-limit': int(
     'failed Jobs kept per job',
     'QJ_FAILED_JOBS_HISTORY_LIMIT',
     d.failedJobsHistoryLimit,
-    0,
+    1,
     100,
   ),
   workers: int('reconcile workers', 'QJ_WORKERS', 4, 1, 64),

@@ -11,9 +11,13 @@ import type { Reconciler } from './reconcile.js';
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 
+/** How often every job is looked at even if nothing announced a change. */
+const RESYNC_MS = 10 * 60_000;
+
 export class Controller {
   private readonly keyByUid = new Map<string, string>();
   private running = false;
+  private resync?: NodeJS.Timeout;
   private readonly workers: Promise<void>[] = [];
 
   constructor(
@@ -39,15 +43,35 @@ export class Controller {
     });
   }
 
-  /** Starts the workers (on becoming leader) and queues every known job once. */
-  start(workers: number): void {
+  /**
+   * Starts the workers (on becoming leader), queues every known job once, and again every
+   * resync period (jittered), as controller-runtime's SyncPeriod: whatever no event announced
+   * (a missed watch event, a clock jump) is looked at within one period.
+   */
+  start(workers: number, resyncMs = RESYNC_MS): void {
     if (this.running) return;
     this.running = true;
-    for (const j of this.informers.jobs.list()) this.queue.add(key(j.metadata.namespace, j.metadata.name));
+    this.resyncAll();
     for (let i = 0; i < workers; i++) this.workers.push(this.work());
+    const tick = () => {
+      this.resync = setTimeout(
+        () => {
+          this.resyncAll();
+          tick();
+        },
+        resyncMs * (0.9 + Math.random() * 0.2),
+      );
+      this.resync.unref();
+    };
+    tick();
+  }
+
+  private resyncAll(): void {
+    for (const j of this.informers.jobs.list()) this.queue.add(key(j.metadata.namespace, j.metadata.name));
   }
 
   async stop(): Promise<void> {
+    if (this.resync) clearTimeout(this.resync);
     this.queue.shutdown();
     await Promise.all(this.workers);
   }
@@ -71,9 +95,10 @@ export class Controller {
       if (out.requeueAfterMs !== undefined) this.queue.addAfter(k, out.requeueAfterMs);
     } catch (err) {
       if (isConflict(err)) {
-        // Someone wrote first (or our cache was behind): look again with fresh data, quietly.
+        // Someone wrote first (or our cache was behind): look again with fresh data, quietly,
+        // backing off like any failure so a stale cache cannot make a write storm.
         this.metrics.reconcileTotal.inc({ result: 'conflict' });
-        this.queue.addAfter(k, 100);
+        this.queue.addRateLimited(k);
       } else {
         this.metrics.reconcileTotal.inc({ result: 'error' });
         const delay = this.queue.addRateLimited(k);

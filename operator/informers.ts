@@ -3,7 +3,15 @@
 import { ListWatch, Watch, type KubernetesObject, type V1CronJob, type V1Job } from '@kubernetes/client-node';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from 'pino';
-import { GROUP, LABEL_MANAGED_BY, MANAGER, PLURAL, VERSION, type QinlingJob } from '../domain/types.js';
+import {
+  GROUP,
+  LABEL_JOB_UID,
+  LABEL_MANAGED_BY,
+  MANAGER,
+  PLURAL,
+  VERSION,
+  type QinlingJob,
+} from '../domain/types.js';
 import type { Kube } from '../kube/client.js';
 
 const managed = `${LABEL_MANAGED_BY}=${MANAGER}`;
@@ -66,7 +74,9 @@ export function makeInformers(kube: Kube, namespaces: string[], log: Logger) {
       ),
     namespaces,
   );
-  return { jobs, cronJobs, runs };
+  /** The runs of one QinlingJob (by its uid label), without a scan of the namespace. */
+  const runsOf = runs.index((j) => j.metadata?.labels?.[LABEL_JOB_UID]);
+  return { jobs, cronJobs, runs, runsOf };
 }
 
 export type Informers = ReturnType<typeof makeInformers>;

@@ -28,6 +28,11 @@ export function makeMetrics(jobs: () => QinlingJob[], queueDepth: () => number) 
     buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120],
     registers: [registry],
   });
+  const missedRuns = new Counter({
+    name: 'qinling_jobs_missed_runs_total',
+    help: 'Scheduled runs that did not start within their deadline (each also a MissedRun Event).',
+    registers: [registry],
+  });
   const leader = new Gauge({
     name: 'qinling_jobs_leader',
     help: '1 while this replica leads.',
@@ -51,7 +56,7 @@ export function makeMetrics(jobs: () => QinlingJob[], queueDepth: () => number) 
       for (const j of jobs()) this.inc({ phase: j.status?.phase ?? 'Pending' });
     },
   });
-  return { registry, reconcileTotal, reconcileDuration, executionsStarted, scheduleSkew, leader };
+  return { registry, reconcileTotal, reconcileDuration, executionsStarted, scheduleSkew, missedRuns, leader };
 }
 
 export type Metrics = ReturnType<typeof makeMetrics>;

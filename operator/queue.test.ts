@@ -1,13 +1,20 @@
 import { expect } from 'chai';
-import { WorkQueue, type Clock } from './queue.js';
+import { MAX_DELAY_MS, WorkQueue, type Clock, type Timer } from './queue.js';
+
+/** Node's timers: a delay above 2^31-1 ms fires after 1 ms (with a TimeoutOverflowWarning). */
+const NODE_MAX_TIMER = 2 ** 31 - 1;
 
 class FakeClock implements Clock {
   t = 0;
-  timers: { at: number; fn: () => void }[] = [];
+  timers: { at: number; fn: () => void; unref: () => void }[] = [];
   now = () => this.t;
   setTimeout = (fn: () => void, ms: number) => {
-    this.timers.push({ at: this.t + ms, fn });
-    return {};
+    const timer = { at: this.t + (ms > NODE_MAX_TIMER ? 1 : ms), fn, unref: () => undefined };
+    this.timers.push(timer);
+    return timer;
+  };
+  clearTimeout = (t: Timer) => {
+    this.timers = this.timers.filter((x) => x !== t);
   };
   advance(ms: number): void {
     this.t += ms;
@@ -66,6 +73,31 @@ describe('WorkQueue', () => {
     expect(q.depth).to.equal(1);
     clock.advance(2000);
     expect(q.depth).to.equal(1);
+  });
+
+  it('never fires a long wait early: 30 days is planned again in hops of at most an hour', () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue(undefined, clock);
+    q.addAfter('one-shot', 30 * 86_400_000);
+    clock.advance(1);
+    expect(q.depth).to.equal(0);
+    clock.advance(MAX_DELAY_MS - 2);
+    expect(q.depth).to.equal(0);
+    clock.advance(1);
+    expect(q.depth).to.equal(1); // woken after one hop, to plan again (and wait again)
+  });
+
+  it('keeps one timer per key: a sooner add replaces the pending one, a later one adds none', () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue(undefined, clock);
+    q.addAfter('k', 3_000_000);
+    for (let i = 0; i < 100; i++) q.addAfter('k', 100 + i);
+    q.addAfter('k', 3_500_000);
+    expect(clock.timers.length).to.equal(1);
+    expect(q.pendingDelayed).to.equal(1);
+    clock.advance(100);
+    expect(q.depth).to.equal(1);
+    expect(clock.timers.length).to.equal(0); // the superseded long timer is gone, not pending for days
   });
 
   it('releases waiting workers on shutdown, and hands out nothing more', async () => {

@@ -2,15 +2,27 @@
 // processed is not handed to a second worker (an add meanwhile makes it run again afterwards),
 // failures back off per key exponentially, and delayed adds wake the key up later.
 
+export interface Timer {
+  unref?: () => void;
+}
+
 export interface Clock {
   now(): number;
-  setTimeout(fn: () => void, ms: number): { unref?: () => void };
+  setTimeout(fn: () => void, ms: number): Timer;
+  clearTimeout(t: Timer): void;
 }
 
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout),
 };
+
+/**
+ * The longest single wait. Node fires any timer above 2^31-1 ms (24.8 days) after 1 ms, so a long
+ * wait is cut into waits of at most this; the key is simply planned again when one ends.
+ */
+export const MAX_DELAY_MS = 3_600_000;
 
 export interface QueueOptions {
   baseDelayMs: number;
@@ -23,8 +35,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  /** Earliest pending delayed add per key, so a flood of addAfter makes one timer per due time. */
-  private readonly delayed = new Map<string, number>();
+  /** The one pending delayed add per key (the earliest asked for) and its timer. */
+  private readonly delayed = new Map<string, { due: number; timer: Timer }>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
 
@@ -54,19 +66,26 @@ export class WorkQueue {
     this.queue.push(key);
   }
 
+  /** Adds the key after `ms` (at most MAX_DELAY_MS); an earlier pending add wins, a later one replaces none. */
   addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
-    const due = this.clock.now() + ms;
+    const wait = Math.min(ms, MAX_DELAY_MS);
+    const due = this.clock.now() + wait;
     const pending = this.delayed.get(key);
-    if (pending !== undefined && pending <= due) return;
-    this.delayed.set(key, due);
-    this.clock
-      .setTimeout(() => {
-        if (this.delayed.get(key) !== due) return;
-        this.delayed.delete(key);
-        this.add(key);
-      }, ms)
-      .unref?.();
+    if (pending && pending.due <= due) return;
+    if (pending) this.clock.clearTimeout(pending.timer);
+    const timer = this.clock.setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, wait);
+    timer.unref?.();
+    this.delayed.set(key, { due, timer });
+  }
+
+  /** Delayed adds pending (one per key at most). */
+  get pendingDelayed(): number {
+    return this.delayed.size;
   }
 
   /** Re-adds after the key's next back-off delay: base * 2^failures, capped. */
@@ -102,6 +121,8 @@ export class WorkQueue {
 
   shutdown(): void {
     this.shuttingDown = true;
+    for (const { timer } of this.delayed.values()) this.clock.clearTimeout(timer);
+    this.delayed.clear();
     for (const w of this.waiters) w(undefined);
     this.waiters = [];
   }

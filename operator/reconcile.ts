@@ -6,16 +6,8 @@ import type { Logger } from 'pino';
 import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
 import { observeRun, type ObservedRun } from '../domain/observe.js';
-import { plan, type Plan, type PlannedEvent } from '../domain/planner.js';
-import {
-  API_VERSION,
-  GROUP,
-  KIND,
-  LABEL_JOB_UID,
-  PLURAL,
-  VERSION,
-  type QinlingJob,
-} from '../domain/types.js';
+import { plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type QinlingJob } from '../domain/types.js';
 import type { Informers } from './informers.js';
 import { isNotFound, statusCode, type Kube } from '../kube/client.js';
 import type { Metrics } from './metrics.js';
@@ -45,22 +37,27 @@ export class Reconciler {
       return {};
     }
     const cached = this.informers.cronJobs.get(namespace, cronJobName(name));
-    const runs = await this.observeRuns(job);
     const now = this.now();
-    let p = plan(job, { ...(cached ? { cronJob: cached } : {}), runs }, now, this.cfg);
+    let p = plan(job, await this.observe(job, cached), now, this.cfg);
     if (!cached && p.cronJob && !(await this.createCronJob(p.cronJob))) {
       // The name is taken by a CronJob the cache does not hold: someone else's (it lacks our
       // label), or ours just created. Plan again with it, so a foreign one is left alone.
       const existing = await this.readCronJob(namespace, name);
-      p = plan(job, { ...(existing ? { cronJob: existing } : {}), runs }, now, this.cfg);
+      p = plan(job, await this.observe(job, existing), now, this.cfg);
       await this.applyCronJob(p, existing);
     } else if (cached) {
       await this.applyCronJob(p, cached);
     }
-    if (p.startRun) await this.startRun(p.startRun);
-    await this.writeStatus(job, p, runs);
+    // Status first: a run the operator starts is claimed there (with the resourceVersion as the
+    // lock against a second leader) before its Job exists, so it is never forgotten nor doubled.
+    await this.writeStatus(job, p);
+    for (const run of p.startRuns) await this.startRun(run);
     for (const e of p.events) await this.event(job, e);
     return p.requeueAfterMs !== undefined ? { requeueAfterMs: p.requeueAfterMs } : {};
+  }
+
+  private async observe(job: QinlingJob, cronJob: V1CronJob | undefined): Promise<Observed> {
+    return { ...(cronJob ? { cronJob } : {}), runs: await this.observeRuns(job, cronJob) };
   }
 
   private async readCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {
@@ -92,34 +89,38 @@ export class Reconciler {
     }
   }
 
-  private async observeRuns(job: QinlingJob): Promise<ObservedRun[]> {
-    const mine = this.informers.runs
-      .list(job.metadata.namespace)
-      .filter((j) => j.metadata?.labels?.[LABEL_JOB_UID] === job.metadata.uid);
+  private async observeRuns(job: QinlingJob, cronJob: V1CronJob | undefined): Promise<ObservedRun[]> {
     const runs: ObservedRun[] = [];
-    for (const j of mine) {
+    for (const j of this.informers.runsOf(job.metadata.uid)) {
+      if (j.metadata?.namespace !== job.metadata.namespace) continue;
       const failed = j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True');
-      const r = observeRun(j, failed ? await this.podMessage(j) : undefined);
+      const r = observeRun(j, cronJob, failed ? await this.podMessage(j) : undefined);
       if (r) runs.push(r);
     }
     return runs;
   }
 
+  /** Why a run failed, from its pod; best effort: a pods error costs the message, not the pass. */
   private async podMessage(job: V1Job): Promise<string | undefined> {
     const uid = job.metadata?.uid ?? '';
     const known = this.podMessages.get(uid);
-    if (known !== undefined) return known || undefined;
-    const pods = await this.kube.core.listNamespacedPod({
-      namespace: job.metadata?.namespace ?? '',
-      labelSelector: `batch.kubernetes.io/controller-uid=${uid}`,
-    });
-    const t = pods.items[0]?.status?.containerStatuses?.[0]?.state?.terminated;
-    const msg = t
-      ? `exit code ${t.exitCode}${t.message ? `: ${t.message.trim().split('\n').slice(-3).join(' | ')}` : ''}`
-      : '';
-    this.podMessages.set(uid, msg);
-    if (this.podMessages.size > 10_000) this.podMessages.delete(this.podMessages.keys().next().value ?? '');
-    return msg || undefined;
+    if (known !== undefined) return known;
+    try {
+      const pods = await this.kube.core.listNamespacedPod({
+        namespace: job.metadata?.namespace ?? '',
+        labelSelector: `batch.kubernetes.io/controller-uid=${uid}`,
+      });
+      const t = pods.items[0]?.status?.containerStatuses?.[0]?.state?.terminated;
+      if (!t) return undefined; // not terminated yet (or gone): ask again next pass
+      const tail = t.message ? `: ${t.message.trim().split('\n').slice(-3).join(' | ')}` : '';
+      const msg = `exit code ${t.exitCode}${tail}`;
+      this.podMessages.set(uid, msg);
+      if (this.podMessages.size > 10_000) this.podMessages.delete(this.podMessages.keys().next().value ?? '');
+      return msg;
+    } catch (err) {
+      this.log.debug({ err, job: job.metadata?.name }, 'could not read the pod of a failed run');
+      return undefined;
+    }
   }
 
   /** Creates the CronJob; false when its name is already taken. */
@@ -175,9 +176,8 @@ export class Reconciler {
     }
   }
 
-  private async writeStatus(job: QinlingJob, p: Plan, runs: ObservedRun[]): Promise<void> {
+  private async writeStatus(job: QinlingJob, p: Plan): Promise<void> {
     if (sameJson(job.status ?? {}, p.status)) return;
-    const before = job.status?.executions ?? 0;
     await this.kube.custom.replaceNamespacedCustomObjectStatus({
       group: GROUP,
       version: VERSION,
@@ -186,15 +186,18 @@ export class Reconciler {
       name: job.metadata.name,
       body: { ...job, status: p.status },
     });
-    const started = (p.status.executions ?? 0) - before;
-    if (started > 0) {
-      this.metrics.executionsStarted.inc(started);
-      const counted = new Date(job.status?.lastScheduledTime ?? 0).getTime();
-      for (const r of runs) {
-        if (r.scheduledTime.getTime() > counted && r.startTime) {
-          this.metrics.scheduleSkew.observe((r.startTime.getTime() - r.scheduledTime.getTime()) / 1000);
-        }
-      }
+    // Counted only once the status that counts them is written: a conflict counts nothing twice.
+    this.metrics.executionsStarted.inc(p.counted.length);
+    for (const r of p.counted) {
+      if (r.startTime)
+        this.metrics.scheduleSkew.observe((r.startTime.getTime() - r.scheduledTime.getTime()) / 1000);
+    }
+    this.metrics.missedRuns.inc(p.missed);
+    if (p.missed > 0) {
+      this.log.warn(
+        { namespace: job.metadata.namespace, job: job.metadata.name, missed: p.missed },
+        'runs missed',
+      );
     }
   }
 
