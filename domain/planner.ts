@@ -258,8 +258,9 @@ function statusOf(x: Step, base: QinlingJobStatus, d: Decided): QinlingJobStatus
   const claims = [...counted.claimedTimes, ...(s.claim ? [s.claim.toISOString()] : [])];
   if (claims.length > 0) st.claimedTimes = claims;
   else delete st.claimedTimes;
-  const misses = missesOf(base, counted, s);
-  Object.assign(st, misses);
+  delete st.missedRuns;
+  delete st.recentMisses;
+  Object.assign(st, missesOf(base, counted, s));
   if (phase === 'Done' || phase === 'Cancelled' || !s.next) {
     delete st.nextExecutionTime;
     delete st.nextRunByOperator;
