@@ -42,8 +42,9 @@ cluster-status: ## is the local control plane running and healthy?
 run: build ## the product and a demo runtime on the local control plane (or KUBECONFIG's cluster); Ctrl-C stops it
 	@node dist/dev/run.js $(RUN_ARGS)
 
-journeys: build crd ## journeys against the running local control plane
+journeys: build crd ## journeys against the running local control plane (parallel, then the serial ones)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.journeys.json
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig npx mocha --config .mocharc.serial.json
 
 system-deps: ## Debian packages the tests need (iproute2, the OpenStack client), when missing
 	@bash e2e/system-deps.sh

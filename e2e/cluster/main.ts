@@ -1,5 +1,6 @@
 // `make cluster-up` / `make cluster-down` / `make cluster-status`: the local control plane.
-// Usage: node dist/e2e/cluster/main.js <up|down|status> [--tools-dir DIR] [--dir .cluster]
+// Usage: node dist/e2e/cluster/main.js <up|down|status|stop-controller-manager|start-controller-manager>
+//        [--tools-dir DIR] [--dir .cluster]
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -202,6 +203,30 @@ async function stopLeftoverPods(l: c.ClusterLayout): Promise<void> {
   rmSync(f);
 }
 
+/**
+ * Stops or starts kube-controller-manager alone, for journeys that prove what happens while the
+ * CronJob controller is away (run them outside the parallel journeys: every job needs it).
+ */
+async function controllerManager(l: c.ClusterLayout, action: 'stop' | 'start'): Promise<void> {
+  const s = readState(l);
+  if (!s) throw new Error('no cluster state; run make cluster-up first');
+  const pid = s.pids['kube-controller-manager'];
+  if (action === 'stop') {
+    if (pid !== undefined && isAlive(pid)) await stopGroup(pid);
+    console.log(`[cluster] stopped kube-controller-manager (pid ${pid ?? '-'})`);
+    return;
+  }
+  if (pid !== undefined && isAlive(pid)) return;
+  const spec = c.controllerManager(l);
+  s.pids[spec.name] = startDetached(spec);
+  writeState(l, s);
+  await waitFor('kube-controller-manager', 30_000, async () => {
+    if (!isAlive(s.pids['kube-controller-manager'] ?? 0)) throw new Error('process exited');
+    return (await apiGet(l, s, '/api/v1/namespaces/default/serviceaccounts/default'))[0] === 200;
+  });
+  console.log(`[cluster] started kube-controller-manager (pid ${s.pids[spec.name]})`);
+}
+
 function printUsage(l: c.ClusterLayout): void {
   const rel = (p: string) => p.replace(`${process.cwd()}/`, '');
   console.log(`
@@ -241,6 +266,8 @@ async function main(): Promise<void> {
     }
   } else if (cmd === 'down') await down(l);
   else if (cmd === 'status') await status(l);
+  else if (cmd === 'stop-controller-manager') await controllerManager(l, 'stop');
+  else if (cmd === 'start-controller-manager') await controllerManager(l, 'start');
   else throw new Error(`unknown command ${cmd ?? '(none)'}; use up, down or status`);
 }
 
