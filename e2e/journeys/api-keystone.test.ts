@@ -45,7 +45,7 @@ describe('journey: Keystone authentication through the service catalog', functio
     }
   });
   after(async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     facade?.stop();
     await ks?.destroy();
     await nsB?.remove();
@@ -189,7 +189,7 @@ describe('journey: Keystone authentication through the service catalog', functio
   });
 
   it('a token revoked in Keystone stops working within the cache bound', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     const k = ks as Keystone;
     const token = await k.issue(k.userA);
     expect((await get(token, '/v1/jobs')).status).to.equal(200);

@@ -12,7 +12,7 @@ describe('journey: the facade with kubernetes auth', function () {
   const tokens: Record<string, string> = {};
 
   before(async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     ns = await testNamespace('api-k8s');
     elsewhere = await testNamespace('api-k8s-other');
     await labelProject(ns.name, `p-${ns.name}`);
@@ -50,7 +50,7 @@ describe('journey: the facade with kubernetes auth', function () {
     call('POST', '/v1/jobs', token, { function_id: FUNCTION_ID, pattern: '0 5 * * *', name: 'rbac' });
 
   it('RBAC decides: the writer creates and deletes, the reader reads but may not write', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     const made = await create(tokens.writer ?? '');
     expect(made.status).to.equal(201);
     expect(made.json.project_id).to.equal(`p-${ns.name}`);

@@ -17,7 +17,7 @@ describe('journey: the real OpenStack client against the facade', function () {
   const project = `proj-${Math.random().toString(36).slice(2, 8)}`;
 
   before(async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     ns = await testNamespace('api-client');
     await labelProject(ns.name, project);
     facade = await startFacade(ns.name, `tok-cli,carol,${project},member\n`);
@@ -52,7 +52,7 @@ describe('journey: the real OpenStack client against the facade', function () {
   }
 
   it('openstack job create, list, show, update and delete', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     const input = `{"msg": "it's \\"quoted\\" $(not run)"}`;
     const [code, out] = await openstack(
       'tok-cli',
@@ -115,7 +115,7 @@ describe('journey: the real OpenStack client against the facade', function () {
   });
 
   it('shows the facade’s error messages to the user', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     const cases: [string[], string][] = [
       [
         ['job', 'create', '--function', FUNCTION_ID],
@@ -154,7 +154,7 @@ describe('journey: the real OpenStack client against the facade', function () {
   });
 
   it('the Python API with a keystoneauth1 token session', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     const script = `
 import json, sys
 from keystoneauth1 import session

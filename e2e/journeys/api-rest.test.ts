@@ -27,7 +27,7 @@ describe('journey: the REST facade', function () {
   const P2 = `proj-two-${run}`;
 
   before(async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     other = await testNamespace('api-other');
     await labelProject(scene.ns, P1);
     await labelProject(other.name, P2);
@@ -129,7 +129,7 @@ describe('journey: the REST facade', function () {
   });
 
   it('PUT pauses and resumes; DELETE removes the job and its CronJob', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     const paused = await call('PUT', `/v1/jobs/${id}`, 'tok-one', {
       name: null,
       status: 'paused',

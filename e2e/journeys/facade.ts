@@ -41,11 +41,11 @@ export async function startFacade(id: string, tokens: string, args: string[] = [
   );
   const port = await eventually(
     'the facade to listen',
-    20_000,
+    60_000, // generous: 16 journeys start their processes at once on a small machine
     () => /"port":(\d+),"msg":"listening"/.exec(readFileSync(log, 'utf8'))?.[1],
   );
   const url = `http://127.0.0.1:${port}`;
-  await eventually('the facade to be ready', 20_000, async () => (await fetch(`${url}/readyz`)).ok);
+  await eventually('the facade to be ready', 60_000, async () => (await fetch(`${url}/readyz`)).ok);
   return { url, process: child, stop: () => child.kill('SIGTERM') };
 }
 

@@ -22,6 +22,7 @@ function awayScene(prefix: string) {
     scene.ns = ns.name;
     scene.runtime = await recorder();
     scene.op = await startOperator(ns.name, scene.runtime.url, { identity: 'first' });
+    await scene.op.port();
   });
   after(async () => {
     await scene.op?.stop();
@@ -35,6 +36,7 @@ async function awayThenBack(scene: ReturnType<typeof awayScene>, awayMs: number)
   await scene.op.stop('SIGKILL'); // no goodbye: as a crash, a node lost or a leader gone
   await sleep(awayMs);
   scene.op = await startOperator(scene.ns, scene.runtime.url, { identity: 'second' });
+  await scene.op.port();
 }
 
 async function expectExactlyTwo(scene: ReturnType<typeof awayScene>): Promise<void> {

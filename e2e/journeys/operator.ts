@@ -112,7 +112,8 @@ export async function startOperator(
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = () =>
-    eventually(`operator ${identity} to serve`, 20_000, () => {
+    // Generous: 16 journeys start their processes at once on a small machine.
+    eventually(`operator ${identity} to serve`, 60_000, () => {
       const m = /"port":(\d+),"msg":"serving/.exec(readFileSync(logFile, 'utf8'));
       return m ? Number(m[1]) : undefined;
     });
@@ -253,6 +254,7 @@ export function withOperator(prefix: string, opts: { args?: string[] } = {}): Op
     scene.ns = ns.name;
     scene.runtime = await recorder();
     scene.op = await startOperator(ns.name, scene.runtime.url, opts);
+    await scene.op.port(); // the journey's own waits start once the operator serves
   });
   after(async () => {
     await scene.op?.stop();
