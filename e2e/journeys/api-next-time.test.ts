@@ -51,6 +51,7 @@ describe('journey: REST next_execution_time is the time that fires', function ()
     const [c] = await callsAtLeast(scene.runtime.calls, 1, at.getTime() - Date.now() + 30_000);
     expect(c?.scheduled).to.equal(at.toISOString());
     const lateMs = (c?.at.getTime() ?? 0) - at.getTime();
+    console.log(`      (operator-started run: runtime call ${lateMs} ms after its second)`);
     expect(lateMs).to.be.within(0, 2000);
     const after = await eventually('the pattern next', 30_000, async () => {
       const j = await call('GET', `/v1/jobs/${job.id}`);
