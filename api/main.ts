@@ -129,7 +129,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     auth,
     limits: new TokenBuckets(o['rate-limit'], o['rate-burst']),
     metrics: makeApiMetrics(),
-    ready: () => store.ready(),
+    ready: () => store.current(),
     log,
     bodyLimit: o['body-limit'],
   });

@@ -2,7 +2,7 @@
 // written to the apiserver, with read-your-writes: what this facade just wrote is served from an
 // overlay until the cache has caught up, so a client sees its write in its next request.
 import { randomBytes } from 'node:crypto';
-import { Watch, ListWatch, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
+import { ListWatch, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors.js';
 import {
@@ -18,6 +18,7 @@ import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
 import { statusCode, type Kube, type KubeRequest } from '../kube/client.js';
 import { impersonationHeaders, type Impersonation } from './auth.js';
 import { Informer } from '../kube/informer.js';
+import { BoundedWatch } from '../kube/watch.js';
 
 export const LABEL_PROJECT = 'qinling.io/project-id';
 
@@ -55,7 +56,7 @@ export class KubeJobStore implements JobStore {
     private readonly kube: Kube,
     log: Logger,
   ) {
-    const watch = new Watch(kube.kc);
+    const watch = new BoundedWatch(kube.kc);
     this.jobs = new Informer<QinlingJob>(
       'qinlingjobs',
       log,
@@ -105,6 +106,11 @@ export class KubeJobStore implements JobStore {
 
   ready(): boolean {
     return this.jobs.hasSynced && this.namespaces.hasSynced;
+  }
+
+  /** Synced and every watch running: what /readyz reports (requests are served from a synced cache). */
+  current(): boolean {
+    return this.jobs.isCurrent && this.namespaces.isCurrent;
   }
 
   list(namespace?: string): QinlingJob[] {

@@ -1,5 +1,7 @@
 // An informer over one resource in some namespaces (or all), read as one cache. client-node's
-// ListWatch stops on most errors and does not restart itself; this one does, with a back-off.
+// ListWatch stops on most errors and does not restart itself; this one does, from the moment it
+// is made (whoever listens or not), with a jittered exponential back-off, and says whether its
+// cache is being kept current (for /readyz) apart from whether it ever synced.
 import { ListWatch, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
@@ -10,12 +12,19 @@ export class Informer<T> {
   private readonly watches: ListWatch<KubernetesObject>[] = [];
   private synced = false;
   private stopped = false;
+  /** Watches stopped by an error and not yet running again. */
+  private readonly broken = new Set<ListWatch<KubernetesObject>>();
+  /** Per watch: errors seen, failed restarts in a row, and whether a restart is scheduled. */
+  private readonly errors = new Map<ListWatch<KubernetesObject>, number>();
+  private readonly attempts = new Map<ListWatch<KubernetesObject>, number>();
+  private readonly pending = new Set<ListWatch<KubernetesObject>>();
 
   constructor(
     private readonly name: string,
     private readonly log: Logger,
     make: (namespace: string | undefined) => ListWatch<KubernetesObject>,
     namespaces: string[],
+    private readonly delayOf: (attempt: number) => number = restartDelayMs,
   ) {
     for (const ns of namespaces.length > 0 ? namespaces : [undefined]) {
       const w = make(ns);
@@ -24,6 +33,10 @@ export class Informer<T> {
       const slim = (o: KubernetesObject) => delete o.metadata?.managedFields;
       w.on('add', slim);
       w.on('update', slim);
+      w.on('error', (err) => {
+        this.errors.set(w, (this.errors.get(w) ?? 0) + 1);
+        this.restart(w, err);
+      });
       this.watches.push(w);
     }
   }
@@ -66,17 +79,38 @@ export class Informer<T> {
       w.on('add', (o) => handler('add', o as T));
       w.on('update', (o) => handler('update', o as T));
       w.on('delete', (o) => handler('delete', o as T));
-      w.on('error', (err) => this.restart(w, err, 1000));
     }
   }
 
-  private restart(w: ListWatch<KubernetesObject>, err: unknown, delayMs: number): void {
-    if (this.stopped) return; // the abort of our own stop() arrives as an error too
+  /** Starts a stopped watch again (a relist), after a jittered back-off that doubles per failure. */
+  private restart(w: ListWatch<KubernetesObject>, err: unknown): void {
+    if (this.stopped || this.pending.has(w)) return; // our own stop() aborts with an error too
+    this.broken.add(w);
+    const attempt = (this.attempts.get(w) ?? 0) + 1;
+    this.attempts.set(w, attempt);
+    const delayMs = this.delayOf(attempt);
     this.log.warn({ err, informer: this.name, delayMs }, 'watch stopped; restarting');
+    this.pending.add(w);
     setTimeout(() => {
+      this.pending.delete(w);
       if (this.stopped) return;
-      w.start().catch((e: unknown) => this.restart(w, e, Math.min(delayMs * 2, 30_000)));
+      const before = this.errors.get(w) ?? 0;
+      // ListWatch.start() reports a failed list as an error event, not a rejection.
+      w.start().then(
+        () => {
+          if ((this.errors.get(w) ?? 0) !== before) return; // failed: the error restarts it again
+          this.broken.delete(w);
+          this.attempts.delete(w);
+          this.log.info({ informer: this.name }, 'watch running again');
+        },
+        (e: unknown) => this.restart(w, e),
+      );
     }, delayMs).unref();
+  }
+
+  /** Synced, and every watch running: the cache is being kept current. */
+  get isCurrent(): boolean {
+    return this.synced && this.broken.size === 0;
   }
 
   async start(): Promise<void> {
@@ -104,4 +138,10 @@ export class Informer<T> {
     this.stopped = true;
     return Promise.all(this.watches.map((w) => w.stop())).then(() => undefined);
   }
+}
+
+/** 1 s, 2 s, 4 s, … up to 30 s, each with up to 20% jitter so many watches do not retry in step. */
+export function restartDelayMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(1000 * 2 ** (attempt - 1), 30_000);
+  return Math.round(base * (0.8 + random() * 0.4));
 }

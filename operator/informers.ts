@@ -1,7 +1,8 @@
 // Informers over the objects the operator reads: QinlingJobs (in the watched namespaces) and the
 // CronJobs and Jobs it manages. Reads come from these caches.
-import { ListWatch, Watch, type KubernetesObject, type V1CronJob, type V1Job } from '@kubernetes/client-node';
+import { ListWatch, type KubernetesObject, type V1CronJob, type V1Job } from '@kubernetes/client-node';
 import { Informer } from '../kube/informer.js';
+import { BoundedWatch } from '../kube/watch.js';
 import type { Logger } from 'pino';
 import {
   GROUP,
@@ -17,7 +18,7 @@ import type { Kube } from '../kube/client.js';
 const managed = `${LABEL_MANAGED_BY}=${MANAGER}`;
 
 export function makeInformers(kube: Kube, namespaces: string[], log: Logger) {
-  const watch = new Watch(kube.kc);
+  const watch = new BoundedWatch(kube.kc);
   const jobs = new Informer<QinlingJob>(
     'qinlingjobs',
     log,

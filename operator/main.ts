@@ -35,7 +35,8 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
   );
   const reconciler = new Reconciler(kube, informers, plannerConfig(o), metrics, log);
   const controller = new Controller(queue, informers, reconciler, metrics, log);
-  const synced = () => informers.jobs.hasSynced && informers.cronJobs.hasSynced && informers.runs.hasSynced;
+  // Ready while every cache is being kept current: synced, and no watch stopped by an error.
+  const synced = () => informers.jobs.isCurrent && informers.cronJobs.isCurrent && informers.runs.isCurrent;
   const http = await startHealthServer(o['http-bind'], o['http-port'], metrics.registry, synced);
   log.info({ bind: o['http-bind'], port: http.port }, 'serving /metrics, /healthz, /readyz');
 
