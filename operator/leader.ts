@@ -1,7 +1,12 @@
 // Leader election on a coordination.k8s.io Lease, as client-go does it: a lease held by
 // another replica is taken over only after it went unrenewed for leaseDuration by *our* clock
-// (observed time), so clock skew between replicas does not matter. It is no fence: writes stay
-// safe with two leaders because names are deterministic and updates carry resourceVersions.
+// (observed time), so clock skew between replicas does not matter. Each attempt is bounded by
+// the renew deadline, and a leader that has not renewed within it steps down on a timer of its
+// own (not after a call that may hang on a half-open socket), so it stops leading before
+// another replica can acquire: leaseDuration (15 s) > renewDeadline (10 s) + retryPeriod (2 s).
+// A stopped elector stays stopped: a renew in flight cannot take the lease back. It is no fence:
+// writes stay safe with two leaders because names are deterministic and updates carry
+// resourceVersions.
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type Kube } from '../kube/client.js';
@@ -22,7 +27,9 @@ export class LeaderElector {
   private observedAt = 0;
   private lastRenew = 0;
   private timer?: NodeJS.Timeout;
+  private deadline?: NodeJS.Timeout;
   private leading = false;
+  private stopped = false;
 
   constructor(
     private readonly kube: Kube,
@@ -34,11 +41,12 @@ export class LeaderElector {
 
   start(): void {
     const tick = () => {
-      this.tryAcquireOrRenew()
+      if (this.stopped) return;
+      withTimeout(this.tryAcquireOrRenew(), this.o.renewDeadlineMs)
         .catch((err: unknown) => this.log.warn({ err }, 'leader election: lease update failed'))
         .finally(() => {
           this.checkDeadline();
-          this.timer = setTimeout(tick, this.o.retryPeriodMs);
+          if (!this.stopped) this.timer = setTimeout(tick, this.o.retryPeriodMs);
         });
     };
     tick();
@@ -49,11 +57,18 @@ export class LeaderElector {
   }
 
   private checkDeadline(): void {
-    if (this.leading && Date.now() - this.lastRenew > this.o.renewDeadlineMs) {
+    if (this.leading && Date.now() - this.lastRenew >= this.o.renewDeadlineMs) {
       this.log.error('leader election: could not renew the lease in time; stepping down');
-      this.leading = false;
+      this.stop();
       this.onStopped();
     }
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.leading = false;
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
@@ -107,7 +122,15 @@ export class LeaderElector {
   }
 
   private became(now: Date): void {
+    if (this.stopped) return; // a renew that was in flight when we stopped takes nothing back
     this.lastRenew = now.getTime();
+    // Step down on our own timer at the renew deadline unless the next renew comes first.
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(
+      () => this.checkDeadline(),
+      this.o.renewDeadlineMs + 1 - (Date.now() - this.lastRenew),
+    );
+    this.deadline.unref();
     if (this.leading) return;
     this.leading = true;
     this.log.info(
@@ -119,9 +142,9 @@ export class LeaderElector {
 
   /** Gives the lease up so a standby takes over at once rather than after it expires. */
   async release(): Promise<void> {
-    clearTimeout(this.timer);
-    if (!this.leading) return;
-    this.leading = false;
+    const wasLeading = this.leading;
+    this.stop();
+    if (!wasLeading) return;
     const { namespace, name } = this.o;
     try {
       const lease = await this.kube.coordination.readNamespacedLease({ name, namespace });
@@ -139,4 +162,13 @@ export class LeaderElector {
       this.log.warn({ err }, 'leader election: could not release the lease');
     }
   }
+}
+
+/** The promise, or a rejection once `ms` have passed (the call itself may stay pending). */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
