@@ -26,7 +26,15 @@ class FakeStore implements JobStore {
   conflictsToThrow = 0;
   ready = () => this.isReady;
   list = (ns?: string) => [...this.jobs.values()].filter((j) => !ns || j.metadata.namespace === ns);
+  /** Jobs the apiserver has and this replica's cache not yet (made through another replica). */
+  elsewhere = new Map<string, QinlingJob>();
+  readThroughs: string[][] = [];
   byId = (id: string) => this.jobs.get(id);
+  readThrough(id: string, namespaces: string[]): Promise<QinlingJob | undefined> {
+    this.readThroughs.push(namespaces);
+    const j = this.elsewhere.get(id);
+    return Promise.resolve(j && namespaces.includes(j.metadata.namespace) ? j : undefined);
+  }
   create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
     if (name && [...this.jobs.values()].some((j) => j.metadata.name === name)) {
       return Promise.reject(Object.assign(new Error('exists'), { code: 409 }));
@@ -283,6 +291,29 @@ describe('api: the facade over a fake store', () => {
     expect(other.json?.faultstring).to.equal('This Idempotency-Key was used for a different job.');
     const bad = await call('POST', '/v1/jobs', 'tok-a', body, { 'idempotency-key': 'has space' });
     expect(bad.status).to.equal(400);
+  });
+
+  it('finds a job another replica just made (read through), only in the caller’s own project', async () => {
+    const made = await post('tok-a', { pattern: '0 * * * *' });
+    const id = String(made.json?.id);
+    const job = store.jobs.get(id);
+    if (!job) throw new Error('no job');
+    store.jobs.delete(id); // this replica's cache has not seen it yet
+    store.elsewhere.set(id, job);
+    try {
+      const shown = await call('GET', `/v1/jobs/${id}`, 'tok-a');
+      expect(shown.status).to.equal(200);
+      expect(shown.json?.id).to.equal(id);
+      expect(store.readThroughs[store.readThroughs.length - 1]).to.deep.equal(['ns-a']);
+      expect((await call('GET', `/v1/jobs/${id}`, 'tok-b')).status).to.equal(404);
+      expect(store.readThroughs[store.readThroughs.length - 1]).to.deep.equal(['ns-b']);
+      const n = store.readThroughs.length;
+      expect((await call('GET', '/v1/jobs/not-a-uuid', 'tok-a')).status).to.equal(404);
+      expect(store.readThroughs.length, 'no apiserver read for an id that cannot exist').to.equal(n);
+    } finally {
+      store.elsewhere.delete(id);
+      store.jobs.set(id, job);
+    }
   });
 
   it('odd ids are plain 404s, never spliced into anything', async () => {

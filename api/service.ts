@@ -35,6 +35,7 @@ export interface ListQuery {
 }
 
 const MAX_LIMIT = 1000;
+const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=${id}]`);
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
@@ -64,12 +65,19 @@ export class JobService {
    */
   private async visible(caller: Caller, id: string): Promise<QinlingJob> {
     this.ready();
-    const job = this.store.byId(id);
+    const job = this.store.byId(id) ?? (await this.readThrough(caller, id));
     if (!job || !this.served(job.metadata.namespace)) throw notFound(id);
     if (!caller.isAdmin && this.store.projectOf(job.metadata.namespace) !== caller.projectId)
       throw notFound(id);
     if (caller.can && !(await caller.can('get', job.metadata.namespace))) throw notFound(id);
     return job;
+  }
+
+  /** A job this replica's cache lacks, from the apiserver: only a well-formed id, only the caller's project. */
+  private async readThrough(caller: Caller, id: string): Promise<QinlingJob | undefined> {
+    if (!UID.test(id)) return undefined;
+    const ns = await this.store.namespaceOf(caller.projectId, false);
+    return ns && this.served(ns) ? this.store.readThrough(id, [ns]) : undefined;
   }
 
   /**

@@ -1,7 +1,7 @@
 // Where jobs live: QinlingJobs read from an informer cache (never an apiserver call per read),
 // written to the apiserver, with read-your-writes: what this facade just wrote is served from an
 // overlay until the cache has caught up, so a client sees its write in its next request.
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ListWatch, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors.js';
@@ -28,6 +28,8 @@ export interface JobStore {
   /** Every job, or those of one namespace. */
   list(namespace?: string): QinlingJob[];
   byId(id: string): QinlingJob | undefined;
+  /** A job the cache does not hold yet, read from the apiserver (another replica just made it). */
+  readThrough(id: string, namespaces: string[]): Promise<QinlingJob | undefined>;
   /** Creates a job; with `name`, a second create of that name fails with a 409-like error. */
   create(namespace: string, spec: QinlingJobSpec, name?: string, as?: Impersonation): Promise<QinlingJob>;
   /** The job of that name as the apiserver has it now; undefined when there is none. */
@@ -44,17 +46,31 @@ export interface JobStore {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Longest an overlay entry waits for its watch event (a relist can skip it). */
+export const OVERLAY_TTL_MS = 30_000;
+
+/**
+ * The namespace for a project id that is not a DNS label: derived from the id, so concurrent
+ * first creates (or a second before the watch shows the first) all choose the same one.
+ */
+export function derivedNamespace(projectId: string): string {
+  return `qinling-${createHash('sha256').update(projectId).digest('hex').slice(0, 16)}`;
+}
 
 export class KubeJobStore implements JobStore {
   private readonly jobs: Informer<QinlingJob>;
   private readonly namespaces: Informer<V1Namespace>;
   private readonly byUid = new Map<string, string>();
-  /** Written here, not yet in the cache: uid -> object (or null for a delete). */
-  private readonly overlay = new Map<string, QinlingJob | null>();
+  /**
+   * Written here, not yet in the cache: uid -> object (or null for a delete), until the watch
+   * shows that write (or a later one) or OVERLAY_TTL_MS pass, so no entry outlives its event.
+   */
+  private readonly overlay = new Map<string, { job: QinlingJob | null; until: number }>();
 
   constructor(
     private readonly kube: Kube,
     log: Logger,
+    private readonly now: () => number = Date.now,
   ) {
     const watch = new BoundedWatch(kube.kc);
     this.jobs = new Informer<QinlingJob>(
@@ -84,13 +100,12 @@ export class KubeJobStore implements JobStore {
     this.jobs.on((verb, j) => {
       if (verb === 'delete') this.byUid.delete(j.metadata.uid);
       else this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);
+      // The cache has caught up with our write: its own event (resourceVersions are opaque, so
+      // equal, never compared), or the object's delete. A relist may skip our write's event;
+      // the entry's deadline covers that.
       const pending = this.overlay.get(j.metadata.uid);
-      // The cache has caught up with our write (or gone past it): drop the overlay entry.
-      if (
-        pending === null
-          ? verb === 'delete'
-          : pending && Number(j.metadata.resourceVersion) >= Number(pending.metadata.resourceVersion)
-      ) {
+      if (!pending) return;
+      if (verb === 'delete' || pending.job?.metadata.resourceVersion === j.metadata.resourceVersion) {
         this.overlay.delete(j.metadata.uid);
       }
     });
@@ -113,23 +128,55 @@ export class KubeJobStore implements JobStore {
     return this.jobs.isCurrent && this.namespaces.isCurrent;
   }
 
+  /** The overlay's entry for a uid, if still within its deadline. */
+  private pending(uid: string): { job: QinlingJob | null } | undefined {
+    const o = this.overlay.get(uid);
+    if (o && o.until <= this.now()) {
+      this.overlay.delete(uid);
+      return undefined;
+    }
+    return o;
+  }
+
   list(namespace?: string): QinlingJob[] {
     const out = new Map<string, QinlingJob>();
     for (const j of this.jobs.list(namespace)) out.set(j.metadata.uid, j);
-    for (const [uid, j] of this.overlay) {
+    for (const uid of [...this.overlay.keys()]) {
+      const j = this.pending(uid)?.job;
       if (j === null) out.delete(uid);
-      else if (!namespace || j.metadata.namespace === namespace) out.set(uid, j);
+      else if (j && (!namespace || j.metadata.namespace === namespace)) out.set(uid, j);
     }
     return [...out.values()];
   }
 
   byId(id: string): QinlingJob | undefined {
-    const o = this.overlay.get(id);
-    if (o !== undefined) return o ?? undefined;
+    const o = this.pending(id);
+    if (o !== undefined) return o.job ?? undefined;
     const key = this.byUid.get(id);
     if (!key) return undefined;
     const [ns = '', name = ''] = key.split('/');
     return this.jobs.get(ns, name);
+  }
+
+  /**
+   * A job this cache does not hold yet, read through from the apiserver: another facade replica
+   * may have made it a moment ago (a client's create and show can land on different replicas).
+   * The uid is no field a custom resource can be selected by, so this lists the metadata only of
+   * the given namespaces' jobs (the caller's project: bounded by its own jobs) and reads the one.
+   */
+  async readThrough(id: string, namespaces: string[]): Promise<QinlingJob | undefined> {
+    for (const ns of namespaces) {
+      const list = (await this.call(undefined, {
+        method: 'GET',
+        path: this.path(ns),
+        headers: { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' },
+      })) as { items?: { metadata: { uid: string; name: string } }[] } | undefined;
+      const name = list?.items?.find((x) => x.metadata.uid === id)?.metadata.name;
+      if (!name) continue;
+      const j = await this.get(ns, name);
+      if (j?.metadata.uid === id) return j;
+    }
+    return undefined;
   }
 
   /**
@@ -147,7 +194,9 @@ export class KubeJobStore implements JobStore {
     if (res.status >= 200 && res.status < 300) return res.body;
     if (res.status === 404) return undefined;
     const message = (res.body as { message?: string } | undefined)?.message ?? `HTTP ${res.status}`;
-    if (res.status === 409) throw Object.assign(new Error(message), { code: 409 });
+    // A conflict is the client's to retry: a 409 (Qinling's Conflict), never a 500; it keeps its
+    // code so the service can retry the cases it knows (a stale update, an Idempotency-Key).
+    if (res.status === 409) throw Object.assign(new DomainError('Conflict', message), { code: 409 });
     if (res.status === 403) throw new DomainError('Forbidden', `Not allowed: ${message}`);
     if (res.status === 400 || res.status === 422) throw new DomainError('BadRequest', message);
     throw new DomainError('Unavailable', `The Kubernetes API answered ${res.status}: ${message}`);
@@ -218,17 +267,31 @@ export class KubeJobStore implements JobStore {
         contentType: 'application/merge-patch+json',
       });
     }
-    await this.call(as, {
-      method: 'DELETE',
-      path: this.path(namespace, name),
-      body: { propagationPolicy: 'Background', preconditions: { uid } },
-    });
-    this.overlay.set(uid, null);
+    // The tombstone goes first: were it written after the DELETE returned, the watch's delete
+    // event could already have passed, and nothing would ever clear it.
+    const before = this.overlay.get(uid);
+    this.overlay.set(uid, { job: null, until: this.now() + OVERLAY_TTL_MS });
+    try {
+      await this.call(as, {
+        method: 'DELETE',
+        path: this.path(namespace, name),
+        body: { propagationPolicy: 'Background', preconditions: { uid } },
+      });
+    } catch (err) {
+      if (before) this.overlay.set(uid, before);
+      else this.overlay.delete(uid);
+      throw err;
+    }
   }
 
   private remember(j: QinlingJob): void {
-    this.overlay.set(j.metadata.uid, j);
+    this.overlay.set(j.metadata.uid, { job: j, until: this.now() + OVERLAY_TTL_MS });
     this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);
+  }
+
+  /** Entries in the read-your-writes overlay (for tests and metrics). */
+  get overlaySize(): number {
+    return this.overlay.size;
   }
 
   projectOf(namespace: string): string {
@@ -242,7 +305,7 @@ export class KubeJobStore implements JobStore {
     const named = all.find((n) => n.metadata?.name === projectId && !n.metadata.labels?.[LABEL_PROJECT]);
     if (named) return projectId;
     if (!create) return undefined;
-    const name = DNS_LABEL.test(projectId) ? projectId : `qinling-${randomBytes(5).toString('hex')}`;
+    const name = DNS_LABEL.test(projectId) ? projectId : derivedNamespace(projectId);
     try {
       await this.kube.core.createNamespace({
         body: { metadata: { name, labels: { [LABEL_PROJECT]: projectId } } },

@@ -121,8 +121,8 @@ async function rawRequest(kc: KubeConfig, auth: PooledAuth, r: KubeRequest): Pro
         timeout: 30_000,
         headers: {
           ...headers,
-          ...r.headers,
           accept: 'application/json',
+          ...r.headers,
           ...(payload !== undefined
             ? {
                 'content-type': r.contentType ?? 'application/json',
