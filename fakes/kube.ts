@@ -1,0 +1,79 @@
+// Small fakes of the Kubernetes API surfaces the operator calls, for component tests of pure
+// control logic (journeys use the real control plane). Each records its calls in order and can
+// be told to fail one call with a status code, as the apiserver would.
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { Kube } from '../kube/client.js';
+import type { QinlingJob } from '../domain/types.js';
+
+export interface Call {
+  api: string;
+  args: Record<string, unknown>;
+}
+
+type Failures = Record<string, number>;
+
+const apiError = (code: number) => Object.assign(new Error(`HTTP ${code}`), { code, statusCode: code });
+
+export class FakeKube {
+  calls: Call[] = [];
+  /** Method name -> status code its next call fails with (once). */
+  fail: Failures = {};
+  cronJobs = new Map<string, V1CronJob>();
+
+  private record(api: string, args: Record<string, unknown>): void {
+    this.calls.push({ api, args });
+    const code = this.fail[api];
+    if (code !== undefined) {
+      delete this.fail[api];
+      throw apiError(code);
+    }
+  }
+
+  names(): string[] {
+    return this.calls.map((c) => c.api);
+  }
+
+  get kube(): Kube {
+    const rec = (api: string) => (args: Record<string, unknown>) => {
+      this.record(api, args);
+      return Promise.resolve(args.body ?? {});
+    };
+    return {
+      batch: {
+        createNamespacedCronJob: rec('createNamespacedCronJob'),
+        replaceNamespacedCronJob: rec('replaceNamespacedCronJob'),
+        patchNamespacedCronJob: rec('patchNamespacedCronJob'),
+        readNamespacedCronJob: (args: { name: string }) => {
+          this.record('readNamespacedCronJob', args);
+          const cj = this.cronJobs.get(args.name);
+          return cj ? Promise.resolve(cj) : Promise.reject(apiError(404));
+        },
+        createNamespacedJob: rec('createNamespacedJob'),
+      },
+      custom: { replaceNamespacedCustomObjectStatus: rec('replaceNamespacedCustomObjectStatus') },
+      core: {
+        createNamespacedEvent: rec('createNamespacedEvent'),
+        listNamespacedPod: () => Promise.resolve({ items: [] }),
+      },
+    } as unknown as Kube;
+  }
+}
+
+/** The operator's caches, as plain maps. */
+export class FakeInformers {
+  jobs = new Map<string, QinlingJob>();
+  cronJobs = new Map<string, V1CronJob>();
+  runs: V1Job[] = [];
+  get informers() {
+    const key = (ns: string, name: string) => `${ns}/${name}`;
+    return {
+      jobs: {
+        get: (ns: string, name: string) => this.jobs.get(key(ns, name)),
+        list: () => [...this.jobs.values()],
+      },
+      cronJobs: { get: (ns: string, name: string) => this.cronJobs.get(key(ns, name)) },
+      runs: { list: () => this.runs },
+      runsOf: (uid: string) => this.runs.filter((j) => j.metadata?.labels?.['qinling.io/job-uid'] === uid),
+    };
+  }
+}
