@@ -8,7 +8,7 @@ SIZES ?= 1000,10000
 
 
 .PHONY: system-deps
-.PHONY: help deps build lint unit tools cluster-up cluster-down cluster-status run test journeys crd bench-operator bench-api clean
+.PHONY: help deps build lint unit crondiff tools cluster-up cluster-down cluster-status run test journeys crd bench-operator bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,6 +26,10 @@ lint: deps ## eslint and prettier
 
 unit: build ## unit tests (pure logic, no cluster)
 	npx mocha --config .mocharc.unit.json
+
+crondiff: build ## differential test of our schedule math against robfig/cron (the CronJob controller's parser)
+	@bash e2e/crondiff/build.sh >/dev/null
+	npx mocha --enable-source-maps 'dist/e2e/crondiff/*.test.js'
 
 tools: ## build (or reuse from cache) etcd, kube-apiserver, kube-controller-manager, kubectl, helm
 	@bash e2e/cluster/build-tools.sh >/dev/null
@@ -49,7 +53,7 @@ journeys: build crd ## journeys against the running local control plane (paralle
 system-deps: ## Debian packages the tests need (iproute2, the OpenStack client), when missing
 	@bash e2e/system-deps.sh
 
-test: system-deps lint unit ## unit tests, then the journeys on a fresh local control plane, torn down even on failure
+test: system-deps lint unit crondiff ## unit tests, then the journeys on a fresh local control plane, torn down even on failure
 	@$(MAKE) --no-print-directory cluster-up
 	@status=0; $(MAKE) --no-print-directory journeys || status=$$?; \
 	  $(MAKE) --no-print-directory cluster-down; exit $$status

@@ -1,146 +1,142 @@
-// Schedule math over cron-parser that agrees with the Kubernetes CronJob controller's parser
-// (robfig/cron's standard parser): what the controller would not run the same way is refused
-// here, so `status.nextExecutionTime` is the time the CronJob really fires. Every function takes
-// `now` (or a reference time) explicitly.
-import { CronExpressionParser } from 'cron-parser';
+// Schedule math that is the Kubernetes CronJob controller's: patterns are parsed and stepped as
+// robfig/cron v3.0.1 does it inside kube-controller-manager (cron.ts), in zones read as Go reads
+// them (zone.ts), so `status.nextExecutionTime` is the time the CronJob really fires, DST quirks
+// included. On top of robfig's grammar the product refuses a few things it accepts. Every
+// function takes `now` (or a reference time) explicitly.
+import { compile, dayMatches, DESCRIPTORS, next, ScheduleError, type Spec } from './cron.js';
 import { memo } from './memo.js';
+import { loadZone, type Zone } from './zone.js';
 
-export class ScheduleError extends Error {}
+export { ScheduleError } from './cron.js';
 
-/** Descriptors the controller accepts, as the five fields they stand for. */
-const MACROS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
+/** The longest day each month can have (February in a leap year). */
+const LONGEST = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-interface Field {
-  name: string;
-  min: number;
-  max: number;
-  names?: string[];
-  nameBase?: number;
-}
-
-const FIELDS: Field[] = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: MONTHS, nameBase: 1 },
-  // The controller's parser knows 0-6 only; 7 (Sunday elsewhere) is refused there.
-  { name: 'day of week', min: 0, max: 6, names: DAYS, nameBase: 0 },
-];
-
-function value(f: Field, token: string): number {
-  const named = f.names?.indexOf(token.toLowerCase()) ?? -1;
-  if (named >= 0) return named + (f.nameBase ?? 0);
-  if (!/^\d+$/.test(token)) throw new ScheduleError(`${f.name}: "${token}" is not a number`);
-  const n = Number(token);
-  if (n < f.min || n > f.max) throw new ScheduleError(`${f.name}: ${n} is outside ${f.min}-${f.max}`);
-  return n;
-}
-
-/** One field in the controller's grammar: `*`, `?`, a, a-b, each with an optional /step, comma lists. */
-function checkField(f: Field, text: string): void {
-  for (const part of text.split(',')) {
-    const m = /^([^/]+)(?:\/(\d+))?$/.exec(part);
-    if (!m?.[1]) throw new ScheduleError(`${f.name}: "${part}" is not valid`);
-    if (m[2] !== undefined && Number(m[2]) === 0) throw new ScheduleError(`${f.name}: step 0 is not valid`);
-    const range = m[1];
-    if (range === '*' || range === '?') continue;
-    const [lo, hi, ...rest] = range.split('-');
-    if (rest.length > 0 || lo === undefined) throw new ScheduleError(`${f.name}: "${range}" is not valid`);
-    const a = value(f, lo);
-    if (hi !== undefined && value(f, hi) < a)
-      throw new ScheduleError(`${f.name}: range "${range}" runs backwards`);
+/** Whether no date at all matches (`0 0 30 2 *`): the controller would accept it and never run. */
+function neverFires(s: Spec): boolean {
+  if (!s.minute.has.includes(true) || !s.hour.has.includes(true)) return true;
+  for (let month = 1; month <= 12; month++) {
+    if (!s.month.has[month]) continue;
+    // Every date falls on every weekday in some year (Feb 29 too, over 28 years).
+    for (let day = 1; day <= (LONGEST[month] as number); day++) {
+      for (let weekday = 0; weekday < 7; weekday++) if (dayMatches(s, { day, weekday })) return false;
+    }
   }
+  return true;
 }
 
-const restricted = (field: string) => field !== '*' && field !== '?';
-
-/**
- * Validates a pattern and returns its five fields. Refuses: six fields (seconds), `@every`,
- * `CRON_TZ=`/`TZ=` prefixes, L/W/#/H extensions, day-of-week 7, day-of-month and day-of-week
- * both restricted where one is a stepped wildcard (the two parsers combine those differently),
- * and patterns that can never fire (`0 0 30 2 *`).
- */
-export const parsePattern = memo(4096, (p: string) => p, parsePatternUncached);
-
-function parsePatternUncached(pattern: string): string {
+function check(pattern: string): { fields: string; spec: Spec } {
+  // Go's Unicode rules (spaces, case folding) are not ours; no pattern needs more than ASCII.
+  if (/[^\p{ASCII}]/u.test(pattern)) throw new ScheduleError('a pattern is plain ASCII text');
   const p = pattern.trim();
   if (p === '') throw new ScheduleError('the pattern is empty');
   if (/^(CRON_)?TZ=/i.test(p)) throw new ScheduleError('time zone prefixes are not supported; use timeZone');
-  if (p.startsWith('@')) {
-    const five = MACROS[p.toLowerCase()];
-    if (!five)
-      throw new ScheduleError(`"${p}" is not a supported descriptor (${Object.keys(MACROS).join(', ')})`);
-    return five;
-  }
-  const fields = p.split(/\s+/);
-  if (fields.length !== 5) {
+  const spec = compile(p);
+  if (neverFires(spec)) throw new ScheduleError('the pattern never matches a real date');
+  return { fields: DESCRIPTORS.get(p) ?? p.split(/\s+/).join(' '), spec };
+}
+
+const checked = memo(4096, (p: string) => p, check);
+
+/**
+ * Validates a pattern and returns its five fields (a descriptor as the fields it stands for).
+ * Accepts exactly what the controller's parser accepts, except: `@every`, `CRON_TZ=`/`TZ=`
+ * prefixes, patterns that can never fire (`0 0 30 2 *`) and non-ASCII text. The parser itself
+ * refuses six fields, L/W/#/H, day-of-week 7, upper-case descriptors and the like.
+ */
+export function parsePattern(pattern: string): string {
+  return checked(pattern).fields;
+}
+
+/**
+ * Whether `tz` passes the API server's checks for a CronJob's `timeZone` and loads as the
+ * controller would load it; UTC offsets spelled as names (`+02:00`, `UTC+2`) are refused too.
+ */
+export function validTimeZone(tz: string): boolean {
+  if (/^[+-]|^(UTC|GMT)[+-]/i.test(tz) || tz.toLowerCase() === 'local') return false;
+  const parts = tz.split('/');
+  const named = (p: string) =>
+    p !== '.' && p !== '..' && !p.startsWith('-') && /^[A-Za-z._\-0-9+]{1,14}$/.test(p);
+  return parts.every(named) && loadZone(tz) !== undefined;
+}
+
+function zone(tz: string): Zone {
+  const z = loadZone(tz);
+  if (!z) throw new ScheduleError(`unknown time zone ${tz}`);
+  return z;
+}
+
+/**
+ * robfig's Next from the instant before second `start` (its first candidate), as Unix ms; null
+ * where robfig gives up (nothing within five years).
+ */
+const tickFrom = memo(
+  16_384,
+  (pattern: string, tz: string, start: number) => `${pattern}|${tz}|${start}`,
+  (pattern: string, tz: string, start: number) =>
+    next(checked(pattern).spec, zone(tz), (start - 1) * 1000) ?? null,
+);
+
+/**
+ * The memo key for a walk starting at second `start`. A walk from a minute's first second may
+ * fire at once, so that second is its own key; from any later second of the minute robfig
+ * depends on the start only through its wall clock fields and minute, so those share one key,
+ * provided the wall clock keeps whole minutes through it. Keying by minute lets thousands of
+ * jobs share.
+ */
+function startKey(z: Zone, start: number): number {
+  const minute = Math.floor(start / 60) * 60;
+  if (start === minute) return start;
+  const offset = z.offset(minute + 1);
+  return offset % 60 === 0 && z.offset(minute + 59) === offset ? minute + 1 : start;
+}
+
+/** robfig's Next after `ms`, in Unix ms; null where robfig gives up. */
+function tickAfter(pattern: string, tz: string, ms: number): number | null {
+  // An Invalid Date would walk forever: its fields match nothing and never wrap.
+  if (!Number.isFinite(ms)) throw new ScheduleError('not a valid time');
+  const start = Math.floor(ms / 1000) + 1;
+  return tickFrom(pattern, tz, startKey(zone(tz), start));
+}
+
+/** The first tick strictly after `after`, as the CronJob controller computes it. */
+export function nextTick(pattern: string, tz: string, after: Date): Date {
+  const tick = tickAfter(pattern, tz, after.getTime());
+  if (tick === null) {
     throw new ScheduleError(
-      `a pattern has 5 fields (minute hour day-of-month month day-of-week), not ${fields.length}`,
+      `"${pattern}" has no tick in ${tz} within five years after ${after.toISOString()}`,
     );
   }
-  fields.forEach((text, i) => checkField(FIELDS[i] as Field, text));
-  const [, , dom = '*', , dow = '*'] = fields;
-  if (restricted(dom) && restricted(dow) && (dom.startsWith('*') || dow.startsWith('*'))) {
-    throw new ScheduleError('day-of-month and day-of-week together with a stepped wildcard are ambiguous');
-  }
-  const five = fields.join(' ');
-  try {
-    // Feb 30 and the like never fire; cron-parser refuses them, the controller would just never run.
-    CronExpressionParser.parse(five, { currentDate: new Date(0), tz: 'Etc/UTC' }).next();
-  } catch {
-    throw new ScheduleError('the pattern never matches a real date');
-  }
-  return five;
+  return new Date(tick);
 }
 
-export function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return !/^[+-]|^(UTC|GMT)[+-]/i.test(tz);
-  } catch {
-    return false;
-  }
-}
+/** Windows for prevTick: from a minute, four times wider each try, up to about 32 years. */
+const WINDOWS = Array.from({ length: 13 }, (_, i) => 60_000 * 4 ** i);
 
-function expr(pattern: string, from: Date, tz: string) {
-  return CronExpressionParser.parse(parsePattern(pattern), { currentDate: from, tz });
-}
-
-const MINUTE = 60_000;
-
-// Ticks fall on whole minutes, so the first tick after any instant of a minute is the first
-// tick after that minute's start, and the last tick before any instant of a minute is the last
-// one before its end: keying the memo by minute is exact, and lets thousands of jobs share.
-const nextTickAt = memo(
-  16_384,
-  (pattern: string, tz: string, minute: number) => `${pattern}|${tz}|${minute}`,
-  (pattern: string, tz: string, minute: number) => expr(pattern, new Date(minute), tz).next().getTime(),
-);
+/**
+ * The last tick strictly before `before` in the controller's chain of Next calls: the chain is
+ * started a window before `before` and followed up to it, the window widening until it holds
+ * a tick. (Ticks are whole seconds, so `before` is keyed by its second.)
+ */
 const prevTickAt = memo(
   16_384,
-  (pattern: string, tz: string, minute: number) => `${pattern}|${tz}|${minute}`,
-  (pattern: string, tz: string, minute: number) => expr(pattern, new Date(minute), tz).prev().getTime(),
+  (pattern: string, tz: string, beforeSec: number) => `${pattern}|${tz}|${beforeSec}`,
+  (pattern: string, tz: string, beforeSec: number) => {
+    const before = beforeSec * 1000;
+    for (const window of WINDOWS) {
+      let tick = tickAfter(pattern, tz, before - window);
+      if (tick === null || tick >= before) continue;
+      for (let t: number | null = tick; t !== null && t < before; t = tickAfter(pattern, tz, t)) tick = t;
+      return tick;
+    }
+    const when = new Date(before).toISOString();
+    throw new ScheduleError(`"${pattern}" has no tick in ${tz} within 32 years before ${when}`);
+  },
 );
 
-/** The first tick strictly after `after`. */
-export function nextTick(pattern: string, tz: string, after: Date): Date {
-  return new Date(nextTickAt(pattern, tz, Math.floor(after.getTime() / MINUTE) * MINUTE));
-}
-
-/** The last tick strictly before `before`. */
+/** The last tick strictly before `before`, in the controller's chain of ticks. */
 export function prevTick(pattern: string, tz: string, before: Date): Date {
-  return new Date(prevTickAt(pattern, tz, Math.ceil(before.getTime() / MINUTE) * MINUTE));
+  return new Date(prevTickAt(pattern, tz, Math.ceil(before.getTime() / 1000)));
 }
 
 /**
@@ -150,10 +146,4 @@ export function prevTick(pattern: string, tz: string, before: Date): Date {
 export function firstRun(pattern: string, tz: string, now: Date, firstExecutionTime?: Date): Date {
   if (!firstExecutionTime) return nextTick(pattern, tz, now);
   return nextTick(pattern, tz, new Date(firstExecutionTime.getTime() - 60_000));
-}
-
-/** The next `n` ticks after `after`: for previews. */
-export function upcoming(pattern: string, tz: string, after: Date, n: number): Date[] {
-  const e = expr(pattern, after, tz);
-  return Array.from({ length: n }, () => e.next().toDate());
 }
