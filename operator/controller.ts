@@ -70,10 +70,14 @@ export class Controller {
     for (const j of this.informers.jobs.list()) this.queue.add(key(j.metadata.namespace, j.metadata.name));
   }
 
+  /** Stops the workers (after their passes end); start() may follow, as on a new term as leader. */
   async stop(): Promise<void> {
     if (this.resync) clearTimeout(this.resync);
     this.queue.shutdown();
     await Promise.all(this.workers);
+    this.workers.length = 0;
+    this.queue.reset();
+    this.running = false;
   }
 
   private async work(): Promise<void> {

@@ -83,6 +83,18 @@ describe('LeaderElector', () => {
     await b.release();
   });
 
+  it('an attempt answered only after the renew deadline counts for nothing (no flapping leader)', async () => {
+    const leases = new FakeLeases();
+    leases.slowMs = 250; // read + replace: 500 ms, past the 400 ms deadline
+    const events: string[] = [];
+    const a = elector(leases, 'a', events);
+    a.start();
+    await tick(1500);
+    expect(events).to.deep.equal([]);
+    expect(a.isLeader).to.equal(false);
+    await a.release();
+  });
+
   it('stays stopped after release, even with a renew in flight', async () => {
     const leases = new FakeLeases();
     const events: string[] = [];

@@ -42,7 +42,8 @@ export class LeaderElector {
   start(): void {
     const tick = () => {
       if (this.stopped) return;
-      withTimeout(this.tryAcquireOrRenew(), this.o.renewDeadlineMs)
+      const attempt = { abandoned: false };
+      withTimeout(this.tryAcquireOrRenew(attempt), this.o.renewDeadlineMs, () => (attempt.abandoned = true))
         .catch((err: unknown) => this.log.warn({ err }, 'leader election: lease update failed'))
         .finally(() => {
           this.checkDeadline();
@@ -71,7 +72,8 @@ export class LeaderElector {
     clearTimeout(this.deadline);
   }
 
-  private async tryAcquireOrRenew(): Promise<void> {
+  /** One attempt; once abandoned (past the renew deadline) its late success counts for nothing. */
+  private async tryAcquireOrRenew(attempt: { abandoned: boolean }): Promise<void> {
     const { namespace, name, identity } = this.o;
     const now = new Date();
     const spec = {
@@ -91,7 +93,7 @@ export class LeaderElector {
           spec: { ...spec, acquireTime: new V1MicroTime(now), leaseTransitions: 0 },
         },
       });
-      return this.became(now);
+      return this.became(now, attempt);
     }
     const holder = lease.spec?.holderIdentity ?? '';
     const record = `${holder}/${String(lease.spec?.renewTime)}`;
@@ -118,11 +120,13 @@ export class LeaderElector {
       if (isConflict(err)) return; // someone else wrote first; look again next period
       throw err;
     }
-    this.became(now);
+    this.became(now, attempt);
   }
 
-  private became(now: Date): void {
-    if (this.stopped) return; // a renew that was in flight when we stopped takes nothing back
+  private became(now: Date, attempt: { abandoned: boolean }): void {
+    // A renew that was in flight when we stopped, or that came back after its deadline, takes
+    // nothing back: its lease may already be another replica's.
+    if (this.stopped || attempt.abandoned) return;
     this.lastRenew = now.getTime();
     // Step down on our own timer at the renew deadline unless the next renew comes first.
     clearTimeout(this.deadline);
@@ -165,10 +169,17 @@ export class LeaderElector {
 }
 
 /** The promise, or a rejection once `ms` have passed (the call itself may stay pending). */
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  onTimeout: () => void = () => undefined,
+): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    t = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }

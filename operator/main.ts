@@ -48,8 +48,11 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
     controller.start(o.workers);
   };
   let elector: LeaderElector | undefined;
+  let stopping = false;
   const stopped = new Promise<number>((resolve) => {
     const shutdown = (code: number) => {
+      if (stopping) return;
+      stopping = true;
       log.info('shutting down');
       void (async () => {
         await elector?.release();
@@ -61,7 +64,10 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
     };
     process.once('SIGTERM', () => shutdown(0));
     process.once('SIGINT', () => shutdown(0));
-    if (o['leader-elect']) {
+    // A replica that lost the lease stops its workers at once (it must not act as a second
+    // leader) and stands again as a candidate: an apiserver away for a while costs a term, not
+    // a restart of the process.
+    const candidate = () => {
       elector = new LeaderElector(
         kube,
         {
@@ -72,13 +78,17 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
         },
         log,
         startWorkers,
-        // A replica that lost the lease stops at once; it must not act as a second leader.
-        () => shutdown(1),
+        () => {
+          metrics.leader.set(0);
+          void controller.stop().then(() => {
+            if (!stopping) candidate();
+          });
+        },
       );
       elector.start();
-    } else {
-      startWorkers();
-    }
+    };
+    if (o['leader-elect']) candidate();
+    else startWorkers();
   });
   return stopped;
 }

@@ -119,6 +119,16 @@ export class WorkQueue {
     if (this.dirty.delete(key)) this.add(key);
   }
 
+  /** After shutdown: an empty queue that takes keys again (a new term as leader). */
+  reset(): void {
+    this.queue.length = 0;
+    this.queued.clear();
+    this.processing.clear();
+    this.dirty.clear();
+    this.failures.clear();
+    this.shuttingDown = false;
+  }
+
   shutdown(): void {
     this.shuttingDown = true;
     for (const { timer } of this.delayed.values()) this.clock.clearTimeout(timer);
