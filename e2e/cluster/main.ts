@@ -1,6 +1,6 @@
 // `make cluster-up` / `make cluster-down` / `make cluster-status`: the local control plane.
-// Usage: node dist/e2e/cluster/main.js <up|down|status|stop-controller-manager|start-controller-manager>
-//        [--tools-dir DIR] [--dir .cluster]
+// Usage: node dist/e2e/cluster/main.js <up|down|status|stop NAME|start NAME> [--tools-dir DIR] [--dir .cluster]
+// (NAME: etcd, kube-apiserver or kube-controller-manager)
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -203,28 +203,48 @@ async function stopLeftoverPods(l: c.ClusterLayout): Promise<void> {
   rmSync(f);
 }
 
+type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
+
 /**
- * Stops or starts kube-controller-manager alone, for journeys that prove what happens while the
- * CronJob controller is away (run them outside the parallel journeys: every job needs it).
+ * Stops or starts one control-plane component alone, for journeys that prove what happens while
+ * it is away (run them outside the parallel journeys: every job needs all of them).
  */
-async function controllerManager(l: c.ClusterLayout, action: 'stop' | 'start'): Promise<void> {
+async function component(l: c.ClusterLayout, name: Component, action: 'stop' | 'start'): Promise<void> {
   const s = readState(l);
   if (!s) throw new Error('no cluster state; run make cluster-up first');
-  const pid = s.pids['kube-controller-manager'];
+  const pid = s.pids[name];
   if (action === 'stop') {
     if (pid !== undefined && isAlive(pid)) await stopGroup(pid);
-    console.log(`[cluster] stopped kube-controller-manager (pid ${pid ?? '-'})`);
+    console.log(`[cluster] stopped ${name} (pid ${pid ?? '-'})`);
     return;
   }
   if (pid !== undefined && isAlive(pid)) return;
-  const spec = c.controllerManager(l);
-  s.pids[spec.name] = startDetached(spec);
+  const spec =
+    name === 'etcd'
+      ? c.etcd(l, s.ports)
+      : name === 'kube-apiserver'
+        ? c.apiserver(l, s.ports)
+        : c.controllerManager(l);
+  s.pids[name] = startDetached(spec);
   writeState(l, s);
-  await waitFor('kube-controller-manager', 30_000, async () => {
-    if (!isAlive(s.pids['kube-controller-manager'] ?? 0)) throw new Error('process exited');
-    return (await apiGet(l, s, '/api/v1/namespaces/default/serviceaccounts/default'))[0] === 200;
-  });
-  console.log(`[cluster] started kube-controller-manager (pid ${s.pids[spec.name]})`);
+  const alive = () => {
+    if (!isAlive(s.pids[name] ?? 0)) throw new Error(`${name} exited`);
+  };
+  if (name === 'etcd') {
+    await waitFor('etcd', 30_000, async () => {
+      alive();
+      const r = await fetch(`http://127.0.0.1:${s.ports.etcdClient}/health`);
+      return r.ok && ((await r.json()) as { health: string }).health === 'true';
+    });
+  } else {
+    await waitFor(name, 90_000, async () => {
+      alive();
+      return (
+        (await apiGet(l, s, '/api/v1/namespaces/default/serviceaccounts/default').catch(() => [0]))[0] === 200
+      );
+    });
+  }
+  console.log(`[cluster] started ${name} (pid ${s.pids[name]})`);
 }
 
 function printUsage(l: c.ClusterLayout): void {
@@ -266,9 +286,12 @@ async function main(): Promise<void> {
     }
   } else if (cmd === 'down') await down(l);
   else if (cmd === 'status') await status(l);
-  else if (cmd === 'stop-controller-manager') await controllerManager(l, 'stop');
-  else if (cmd === 'start-controller-manager') await controllerManager(l, 'start');
-  else throw new Error(`unknown command ${cmd ?? '(none)'}; use up, down or status`);
+  else if (cmd === 'stop' || cmd === 'start') {
+    const name = positionals[1];
+    if (name !== 'etcd' && name !== 'kube-apiserver' && name !== 'kube-controller-manager')
+      throw new Error('stop/start take etcd, kube-apiserver or kube-controller-manager');
+    await component(l, name, cmd);
+  } else throw new Error(`unknown command ${cmd ?? '(none)'}; use up, down or status`);
 }
 
 await main();

@@ -18,13 +18,19 @@ import {
 import { MISSED_GRACE_MS } from '../../../domain/settle.js';
 
 const run = promisify(execFile);
-const cluster = (cmd: string) =>
-  run(process.execPath, [`${repoRoot}/dist/e2e/cluster/main.js`, cmd, '--dir', clusterDir]);
+const cluster = (cmd: 'stop' | 'start') =>
+  run(process.execPath, [
+    `${repoRoot}/dist/e2e/cluster/main.js`,
+    cmd,
+    'kube-controller-manager',
+    '--dir',
+    clusterDir,
+  ]);
 const DEADLINE_S = 20;
 
 describe('journey: serial — kube-controller-manager away over a tick', function () {
   const scene = withOperator('kcm-away');
-  after(() => cluster('start-controller-manager'));
+  after(() => cluster('start'));
 
   it('reports the missed tick within seconds of its deadline, and no duplicate follows', async function () {
     this.timeout(420_000);
@@ -32,7 +38,7 @@ describe('journey: serial — kube-controller-manager away over a tick', functio
     await createJob(scene.ns, 'minutely', { pattern: '* * * * *' });
     const first = await callsAtLeast(scene.runtime.calls, 1, 100_000);
     await sleep(3000);
-    await cluster('stop-controller-manager');
+    await cluster('stop');
     const missed = new Date(Math.ceil(Date.now() / 60_000) * 60_000);
     const due = missed.getTime() + DEADLINE_S * 1000 + MISSED_GRACE_MS;
     await sleep(untilNextMinute() + DEADLINE_S * 1000 + MISSED_GRACE_MS);
@@ -47,7 +53,7 @@ describe('journey: serial — kube-controller-manager away over a tick', functio
     );
     expect(ev, 'MissedRun event').to.not.equal(undefined);
     console.log(`      (miss reported ${(seenLate / 1000).toFixed(1)} s after deadline + grace)`);
-    await cluster('start-controller-manager');
+    await cluster('start');
     const after = executions(scene.runtime.calls).length;
     await eventually(
       'a run after the restart',
