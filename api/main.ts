@@ -74,6 +74,13 @@ export const apiOptions = {
   ),
   'body-limit': int('largest request body in bytes', 'QJ_API_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
   'rate-limit': int('requests per second per token (0: no limit)', 'QJ_API_RATE_LIMIT', 50, 0, 100_000),
+  'watch-timeout-seconds': int(
+    'end each watch after this long (0: 300-600 s, jittered); a stalled watch is noticed by then',
+    'QJ_WATCH_TIMEOUT_SECONDS',
+    0,
+    0,
+    3600,
+  ),
   'rate-burst': int('requests a token may make at once', 'QJ_API_RATE_BURST', 100, 1, 100_000),
   'log-level': oneOf('log level', 'QJ_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
 };
@@ -99,7 +106,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const log = pino({ level: o['log-level'], base: { component: 'api' } });
   const kube = loadKube(o.kubeconfig);
-  const store = new KubeJobStore(kube, log);
+  const store = new KubeJobStore(kube, log, undefined, o['watch-timeout-seconds']);
   let auth: Authenticator;
   if (o.auth === 'kubernetes') auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns));
   else if (o.auth === 'keystone') {

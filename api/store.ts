@@ -71,8 +71,9 @@ export class KubeJobStore implements JobStore {
     private readonly kube: Kube,
     log: Logger,
     private readonly now: () => number = Date.now,
+    watchTimeoutSeconds = 0,
   ) {
-    const watch = new BoundedWatch(kube.kc);
+    const watch = new BoundedWatch(kube.kc, watchTimeoutSeconds);
     this.jobs = new Informer<QinlingJob>(
       'qinlingjobs',
       log,

@@ -11,17 +11,26 @@ export function watchTimeoutSeconds(random: () => number = Math.random): number 
   return Math.floor(300 + random() * 300);
 }
 
-/** How long past its timeout a watch may stay open before it counts as stalled. */
+/** How long past its timeout a watch may stay open before it counts as stalled (at most the timeout). */
 export const STALL_GRACE_MS = 30_000;
 
 export class BoundedWatch extends Watch {
+  /** `fixedTimeoutSeconds` > 0 replaces the jittered 5-10 min (journeys that cut a watch use a short one). */
+  constructor(
+    config: ConstructorParameters<typeof Watch>[0],
+    private readonly fixedTimeoutSeconds = 0,
+  ) {
+    super(config);
+  }
+
   override async watch(
     path: string,
     queryParams: Record<string, unknown>,
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    const timeoutSeconds = watchTimeoutSeconds();
+    const timeoutSeconds = this.fixedTimeoutSeconds > 0 ? this.fixedTimeoutSeconds : watchTimeoutSeconds();
+    const graceMs = Math.min(STALL_GRACE_MS, timeoutSeconds * 1000);
     let ended = false;
     let stall: NodeJS.Timeout | undefined;
     const finish = (err: unknown) => {
@@ -42,7 +51,7 @@ export class BoundedWatch extends Watch {
             ),
           );
         },
-        timeoutSeconds * 1000 + STALL_GRACE_MS,
+        timeoutSeconds * 1000 + graceMs,
       );
       stall.unref();
     }

@@ -66,6 +66,13 @@ export const operatorOptions = {
     1,
     100,
   ),
+  'watch-timeout-seconds': int(
+    'end each watch after this long (0: 300-600 s, jittered); a stalled watch is noticed by then',
+    'QJ_WATCH_TIMEOUT_SECONDS',
+    0,
+    0,
+    3600,
+  ),
   workers: int('reconcile workers', 'QJ_WORKERS', 4, 1, 64),
   'leader-elect': bool('elect a leader through a Lease; only the leader reconciles', 'QJ_LEADER_ELECT', true),
   'leader-election-namespace': str(

@@ -17,8 +17,8 @@ import type { Kube } from '../kube/client.js';
 
 const managed = `${LABEL_MANAGED_BY}=${MANAGER}`;
 
-export function makeInformers(kube: Kube, namespaces: string[], log: Logger) {
-  const watch = new BoundedWatch(kube.kc);
+export function makeInformers(kube: Kube, namespaces: string[], log: Logger, watchTimeoutSeconds = 0) {
+  const watch = new BoundedWatch(kube.kc, watchTimeoutSeconds);
   const jobs = new Informer<QinlingJob>(
     'qinlingjobs',
     log,

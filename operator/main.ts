@@ -27,7 +27,7 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
   }
   const log = pino({ level: o['log-level'], base: { component: 'operator', identity: o.identity } });
   const kube = loadKube(o.kubeconfig);
-  const informers = makeInformers(kube, o.namespaces, log);
+  const informers = makeInformers(kube, o.namespaces, log, o['watch-timeout-seconds']);
   const queue = new WorkQueue();
   const metrics = makeMetrics(
     () => informers.jobs.list(),
