@@ -2,9 +2,12 @@
 // lives, so a half-open connection (a peer gone without a FIN) is noticed only by TCP keepalive,
 // after minutes. As client-go's reflector does, each watch asks the apiserver to end it after a
 // jittered 5-10 minutes (ListWatch then watches again from its resourceVersion, no relist), and
-// a watch still open well past that is aborted here, which ListWatch reports as an error (and the
-// Informer restarts it).
-import { Watch } from '@kubernetes/client-node';
+// a watch still open well past that (or never answered) is aborted here, which ListWatch reports
+// as an error (and the Informer restarts it).
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { createInterface } from 'node:readline';
 
 /** The apiserver ends each watch after this many seconds, jittered as client-go's reflector. */
 export function watchTimeoutSeconds(random: () => number = Math.random): number {
@@ -17,12 +20,17 @@ export const STALL_GRACE_MS = 30_000;
 export class BoundedWatch extends Watch {
   /** `fixedTimeoutSeconds` > 0 replaces the jittered 5-10 min (journeys that cut a watch use a short one). */
   constructor(
-    config: ConstructorParameters<typeof Watch>[0],
+    private readonly kc: KubeConfig,
     private readonly fixedTimeoutSeconds = 0,
   ) {
-    super(config);
+    super(kc);
   }
 
+  /**
+   * One watch request, its own (client-node's cannot be aborted before its response headers
+   * come): the stall timer runs from the request, so a watch that never gets an answer, or one
+   * that stops carrying events, ends in an error by timeout + grace.
+   */
   override async watch(
     path: string,
     queryParams: Record<string, unknown>,
@@ -31,30 +39,53 @@ export class BoundedWatch extends Watch {
   ): Promise<AbortController> {
     const timeoutSeconds = this.fixedTimeoutSeconds > 0 ? this.fixedTimeoutSeconds : watchTimeoutSeconds();
     const graceMs = Math.min(STALL_GRACE_MS, timeoutSeconds * 1000);
+    const url = new URL(`${this.kc.getCurrentCluster()?.server ?? ''}${path}`);
+    url.searchParams.set('watch', 'true');
+    url.searchParams.set('timeoutSeconds', String(timeoutSeconds));
+    for (const [k, v] of Object.entries(queryParams)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const opts: RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(opts);
+    const controller = new AbortController();
     let ended = false;
-    let stall: NodeJS.Timeout | undefined;
     const finish = (err: unknown) => {
       if (ended) return;
       ended = true;
       clearTimeout(stall);
+      controller.abort();
       done(err);
     };
-    const controller = await super.watch(path, { ...queryParams, timeoutSeconds }, callback, finish);
-    if (!ended) {
-      stall = setTimeout(
-        () => {
-          if (ended) return;
-          controller.abort();
-          finish(
-            new Error(
-              `watch ${path} stalled: still open ${timeoutSeconds} s + grace after it should have ended`,
-            ),
-          );
-        },
-        timeoutSeconds * 1000 + graceMs,
-      );
-      stall.unref();
-    }
+    const stall = setTimeout(
+      () =>
+        finish(
+          new Error(`watch ${path} stalled: no end ${timeoutSeconds} s + ${graceMs / 1000} s after it began`),
+        ),
+      timeoutSeconds * 1000 + graceMs,
+    );
+    stall.unref();
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const req = send(url, { ...opts, method: 'GET', signal: controller.signal }, (res) => {
+      if (res.statusCode !== 200) {
+        const code = res.statusCode ?? 0;
+        res.resume();
+        finish(Object.assign(new Error(`watch ${path}: HTTP ${code}`), { code, statusCode: code }));
+        return;
+      }
+      const lines = createInterface({ input: res });
+      lines.on('line', (line) => {
+        if (ended || line === '') return;
+        try {
+          const event = JSON.parse(line) as { type: string; object: unknown };
+          callback(event.type, event.object, event);
+        } catch (err) {
+          finish(err);
+        }
+      });
+      lines.on('error', finish); // the interface re-emits its input's errors: unhandled, they end the process
+      res.on('error', finish);
+      res.on('close', () => finish(null)); // the apiserver ended it (timeoutSeconds): watch again
+    });
+    req.on('error', finish);
+    req.end();
     return controller;
   }
 }

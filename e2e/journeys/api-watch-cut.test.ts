@@ -4,7 +4,7 @@
 // it catches up (a job made meanwhile is served) and is ready again, in the same process.
 import { expect } from 'chai';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { clusterDir, eventually, testNamespace } from './support.js';
 import { labelProject, startFacade, type Facade } from './facade.js';
 import { createJob } from './operator.js';
@@ -53,7 +53,8 @@ describe('journey: a watch cut silently', function () {
     ns = await testNamespace('api-cut');
     await labelProject(ns.name, project);
     const kubeconfig = readFileSync(`${clusterDir}/kubeconfig`, 'utf8');
-    const apiPort = Number(/server: https:\/\/127\.0\.0\.1:(\d+)/.exec(kubeconfig)?.[1]);
+    const apiPort = Number(/"?server"?: *"?https:\/\/127\.0\.0\.1:(\d+)/.exec(kubeconfig)?.[1]);
+    if (!apiPort) throw new Error('no apiserver port in the kubeconfig');
     proxy = await pausableProxy(apiPort);
     const viaProxy = `${clusterDir}/kubeconfig-cut-${ns.name}`;
     writeFileSync(viaProxy, kubeconfig.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${proxy.port}`), {
@@ -68,6 +69,7 @@ describe('journey: a watch cut silently', function () {
   after(async () => {
     facade?.stop();
     proxy?.close();
+    rmSync(`${clusterDir}/kubeconfig-cut-${ns?.name ?? ''}`, { force: true });
     await ns?.remove();
   });
 
