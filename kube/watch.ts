@@ -42,7 +42,10 @@ export class BoundedWatch extends Watch {
     const url = new URL(`${this.kc.getCurrentCluster()?.server ?? ''}${path}`);
     url.searchParams.set('watch', 'true');
     url.searchParams.set('timeoutSeconds', String(timeoutSeconds));
-    for (const [k, v] of Object.entries(queryParams)) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(queryParams)) {
+      // resourceVersion and selectors: strings (numbers at most), as ListWatch passes them
+      if (typeof v === 'string' || typeof v === 'number') url.searchParams.set(k, String(v));
+    }
     const opts: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
     const controller = new AbortController();
