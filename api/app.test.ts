@@ -251,6 +251,39 @@ describe('api: the facade over a fake store', () => {
     );
   });
 
+  it('a job with an operator-written status shows a PUT’s next_execution_time at once, and a resume’s next tick', async () => {
+    const made = await post('tok-a', { pattern: '*/10 * * * *' });
+    const id = String(made.json?.id);
+    const job = store.jobs.get(id);
+    if (!job) throw new Error('no job');
+    // What the operator wrote: the pattern's next tick, computed for that pattern and zone.
+    job.status = {
+      phase: 'Running',
+      nextExecutionTime: '2026-11-27T12:10:00.000Z',
+      nextRunByOperator: false,
+      scheduledWith: { pattern: '*/10 * * * *', timeZone: 'Etc/UTC' },
+    };
+    const put = await call('PUT', `/v1/jobs/${id}`, 'tok-a', { next_execution_time: '2026-11-27 12:04:30' });
+    expect(put.json?.next_execution_time).to.equal('2026-11-27T12:04:30Z');
+    expect((await call('GET', `/v1/jobs/${id}`, 'tok-a')).json?.next_execution_time).to.equal(
+      '2026-11-27T12:04:30Z',
+    );
+    // The operator applied that override, then saw the job paused (its status says so).
+    const paused = store.jobs.get(id);
+    if (paused) {
+      paused.spec.suspend = true;
+      paused.status = {
+        ...job.status,
+        phase: 'Paused',
+        nextExecutionTime: '2026-11-27T12:04:30.000Z',
+        appliedNextExecutionTime: '2026-11-27T12:04:30Z',
+      };
+    }
+    const resumed = await call('PUT', `/v1/jobs/${id}`, 'tok-a', { status: 'running' });
+    // Qinling: resuming skips what was missed; NOW is 12:00:30, so the tick after it.
+    expect(resumed.json?.next_execution_time).to.equal('2026-11-27T12:10:00Z');
+  });
+
   it('updates with Qinling’s rules and retries a conflict', async () => {
     const j = await post('tok-a', { pattern: '* * * * *' });
     const id = String(j.json?.id);

@@ -106,7 +106,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const log = pino({ level: o['log-level'], base: { component: 'api' } });
   const kube = loadKube(o.kubeconfig);
-  const store = new KubeJobStore(kube, log, undefined, o['watch-timeout-seconds']);
+  const store = new KubeJobStore(kube, log, { watchTimeoutSeconds: o['watch-timeout-seconds'] });
   let auth: Authenticator;
   if (o.auth === 'kubernetes') auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns));
   else if (o.auth === 'keystone') {

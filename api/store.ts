@@ -57,6 +57,44 @@ export function derivedNamespace(projectId: string): string {
   return `qinling-${createHash('sha256').update(projectId).digest('hex').slice(0, 16)}`;
 }
 
+export interface StoreOptions {
+  now?: () => number;
+  /** 0: the jittered 5-10 min. */
+  watchTimeoutSeconds?: number;
+  /** The two caches; made over the apiserver when absent (component tests pass their own). */
+  caches?: { jobs: Informer<QinlingJob>; namespaces: Informer<V1Namespace> };
+}
+
+/** Every QinlingJob and every namespace, each as one informer cache. */
+export function storeCaches(kube: Kube, log: Logger, watchTimeoutSeconds: number) {
+  const watch = new BoundedWatch(kube.kc, watchTimeoutSeconds);
+  const jobs = new Informer<QinlingJob>(
+    'qinlingjobs',
+    log,
+    () =>
+      new ListWatch<KubernetesObject>(
+        `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+        watch,
+        () =>
+          kube.custom.listClusterCustomObject({
+            group: GROUP,
+            version: VERSION,
+            plural: PLURAL,
+          }) as Promise<never>,
+        false,
+      ),
+    [],
+  );
+  const namespaces = new Informer<V1Namespace>(
+    'namespaces',
+    log,
+    () =>
+      new ListWatch<KubernetesObject>('/api/v1/namespaces', watch, () => kube.core.listNamespace(), false),
+    [],
+  );
+  return { jobs, namespaces };
+}
+
 export class KubeJobStore implements JobStore {
   private readonly jobs: Informer<QinlingJob>;
   private readonly namespaces: Informer<V1Namespace>;
@@ -66,38 +104,17 @@ export class KubeJobStore implements JobStore {
    * shows that write (or a later one) or OVERLAY_TTL_MS pass, so no entry outlives its event.
    */
   private readonly overlay = new Map<string, { job: QinlingJob | null; until: number }>();
+  private readonly now: () => number;
 
   constructor(
     private readonly kube: Kube,
     log: Logger,
-    private readonly now: () => number = Date.now,
-    watchTimeoutSeconds = 0,
+    opts: StoreOptions = {},
   ) {
-    const watch = new BoundedWatch(kube.kc, watchTimeoutSeconds);
-    this.jobs = new Informer<QinlingJob>(
-      'qinlingjobs',
-      log,
-      () =>
-        new ListWatch<KubernetesObject>(
-          `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-          watch,
-          () =>
-            kube.custom.listClusterCustomObject({
-              group: GROUP,
-              version: VERSION,
-              plural: PLURAL,
-            }) as Promise<never>,
-          false,
-        ),
-      [],
-    );
-    this.namespaces = new Informer<V1Namespace>(
-      'namespaces',
-      log,
-      () =>
-        new ListWatch<KubernetesObject>('/api/v1/namespaces', watch, () => kube.core.listNamespace(), false),
-      [],
-    );
+    this.now = opts.now ?? Date.now;
+    const caches = opts.caches ?? storeCaches(kube, log, opts.watchTimeoutSeconds ?? 0);
+    this.jobs = caches.jobs;
+    this.namespaces = caches.namespaces;
     this.jobs.on((verb, j) => {
       if (verb === 'delete') this.byUid.delete(j.metadata.uid);
       else this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);

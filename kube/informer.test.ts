@@ -1,38 +1,9 @@
 import { expect } from 'chai';
 import type { KubernetesObject, ListWatch } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { FakeListWatch } from '../fakes/listwatch.js';
 import { Informer, restartDelayMs } from './informer.js';
 import { watchTimeoutSeconds } from './watch.js';
-
-type Cb = (x: unknown) => void;
-
-/** The part of client-node's ListWatch the Informer uses; start() fails while `failing`. */
-class FakeListWatch {
-  handlers: Record<string, Cb[]> = {};
-  starts = 0;
-  failing = false;
-  on(verb: string, cb: Cb): void {
-    (this.handlers[verb] ??= []).push(cb);
-  }
-  emit(verb: string, x: unknown): void {
-    for (const cb of this.handlers[verb] ?? []) cb(x);
-  }
-  start(): Promise<void> {
-    this.starts++;
-    // As ListWatch: a failed list is an error event, and start() still resolves.
-    if (this.failing) this.emit('error', new Error('list failed'));
-    return Promise.resolve();
-  }
-  stop(): Promise<void> {
-    return Promise.resolve();
-  }
-  get(): undefined {
-    return undefined;
-  }
-  list(): KubernetesObject[] {
-    return [];
-  }
-}
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
