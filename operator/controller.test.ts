@@ -5,29 +5,10 @@ import { pino } from 'pino';
 import { Controller } from './controller.js';
 import type { Informers } from './informers.js';
 import { makeMetrics } from './metrics.js';
-import { WorkQueue, type Clock, type Timer } from './queue.js';
+import { WorkQueue } from './queue.js';
+import { FakeClock } from '../fakes/clock.js';
 import type { Reconciler } from './reconcile.js';
 import type { QinlingJob } from '../domain/types.js';
-
-class FakeClock implements Clock {
-  t = 0;
-  timers: { at: number; ms: number; fn: () => void }[] = [];
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number): Timer => {
-    const timer = { at: this.t + ms, ms, fn, unref: () => undefined };
-    this.timers.push(timer);
-    return timer;
-  };
-  clearTimeout = (t: Timer) => {
-    this.timers = this.timers.filter((x) => x !== t);
-  };
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.fn();
-  }
-}
 
 const job = { metadata: { namespace: 'p1', name: 'nightly', uid: 'u1' } } as QinlingJob;
 const informers = {

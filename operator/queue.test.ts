@@ -1,28 +1,6 @@
 import { expect } from 'chai';
-import { MAX_DELAY_MS, WorkQueue, type Clock, type Timer } from './queue.js';
-
-/** Node's timers: a delay above 2^31-1 ms fires after 1 ms (with a TimeoutOverflowWarning). */
-const NODE_MAX_TIMER = 2 ** 31 - 1;
-
-class FakeClock implements Clock {
-  t = 0;
-  timers: { at: number; fn: () => void; unref: () => void }[] = [];
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const timer = { at: this.t + (ms > NODE_MAX_TIMER ? 1 : ms), fn, unref: () => undefined };
-    this.timers.push(timer);
-    return timer;
-  };
-  clearTimeout = (t: Timer) => {
-    this.timers = this.timers.filter((x) => x !== t);
-  };
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.fn();
-  }
-}
+import { FakeClock } from '../fakes/clock.js';
+import { MAX_DELAY_MS, WorkQueue } from './queue.js';
 
 describe('WorkQueue', () => {
   it('de-duplicates keys waiting in the queue', async () => {

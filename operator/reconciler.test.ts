@@ -57,17 +57,22 @@ function world(now: string) {
   return { kube, caches, r };
 }
 
+/** A one-shot whose second has just come, with its (suspended) CronJob in place. */
+function dueOneShot(w: ReturnType<typeof world>): void {
+  w.caches.jobs.set(
+    'p1/once',
+    job(
+      { firstExecutionTime: '2026-11-27T12:00:00Z' },
+      { phase: 'Running', nextExecutionTime: '2026-11-27T12:00:00.000Z', nextRunByOperator: true },
+    ),
+  );
+  w.caches.cronJobs.set('p1/once', ownedCronJob());
+}
+
 describe('Reconciler: one pass against fakes', () => {
   it('claims a due run in status before it creates the run’s Job', async () => {
     const w = world('2026-11-27T12:00:00.100Z');
-    w.caches.jobs.set(
-      'p1/once',
-      job(
-        { firstExecutionTime: '2026-11-27T12:00:00Z' },
-        { phase: 'Running', nextExecutionTime: '2026-11-27T12:00:00.000Z', nextRunByOperator: true },
-      ),
-    );
-    w.caches.cronJobs.set('p1/once', ownedCronJob());
+    dueOneShot(w);
     await w.r.reconcile('p1', 'once');
     const names = w.kube
       .names()
@@ -81,14 +86,7 @@ describe('Reconciler: one pass against fakes', () => {
 
   it('a conflict on the status write (another leader, a stale cache) creates no run', async () => {
     const w = world('2026-11-27T12:00:00.100Z');
-    w.caches.jobs.set(
-      'p1/once',
-      job(
-        { firstExecutionTime: '2026-11-27T12:00:00Z' },
-        { phase: 'Running', nextExecutionTime: '2026-11-27T12:00:00.000Z', nextRunByOperator: true },
-      ),
-    );
-    w.caches.cronJobs.set('p1/once', ownedCronJob());
+    dueOneShot(w);
     w.kube.fail.replaceNamespacedCustomObjectStatus = 409;
     const err = await w.r.reconcile('p1', 'once').then(
       () => undefined,

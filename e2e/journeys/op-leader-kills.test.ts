@@ -5,10 +5,9 @@
 // leader was alive then.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { clients, recorder, testNamespace } from './support.js';
-import { createJob, executions, sleep, startOperator, type OperatorProcess } from './operator.js';
-import type { QinlingJob } from '../../domain/types.js';
+import { createJob, executions, listJobs, sleep, startOperator, type OperatorProcess } from './operator.js';
 
 const COUNTED = 20;
 const ONE_SHOTS = 5;
@@ -48,18 +47,7 @@ describe('journey: operator — leader killed every 25 s under load', function (
 
   it('every job exactly its count, distinct keys; one-shots on time or at the takeover', async function () {
     this.timeout(720_000);
-    const custom = clients().kc.makeApiClient(CustomObjectsApi);
-    const list = async () =>
-      (
-        (await custom.listNamespacedCustomObject({
-          group: 'qinling.io',
-          version: 'v1',
-          namespace: ns.name,
-          plural: 'qinlingjobs',
-        })) as {
-          items: QinlingJob[];
-        }
-      ).items;
+    const list = () => listJobs(ns.name);
     await Promise.all(
       Array.from({ length: COUNTED }, (_, i) =>
         createJob(ns.name, `counted-${i}`, { pattern: '* * * * *', count: 3 }),

@@ -273,10 +273,13 @@ export async function quietMoment(): Promise<void> {
   if (left < 20_000) await sleep(left + 2000);
 }
 
+/** Every QinlingJob in `ns`. */
+export async function listJobs(ns: string): Promise<QinlingJob[]> {
+  return ((await custom().listNamespacedCustomObject({ ...q, namespace: ns })) as { items: QinlingJob[] })
+    .items;
+}
+
 /** The QinlingJob in `ns` whose uid (the REST id) is `uid`. */
 export async function jobByUid(ns: string, uid: string): Promise<QinlingJob | undefined> {
-  const list = (await custom().listNamespacedCustomObject({ ...q, namespace: ns })) as {
-    items: QinlingJob[];
-  };
-  return list.items.find((j) => j.metadata.uid === uid);
+  return (await listJobs(ns)).find((j) => j.metadata.uid === uid);
 }

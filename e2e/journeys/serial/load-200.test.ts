@@ -3,11 +3,9 @@
 // two for each job and tick: 600 in all. Serial, so the load is this journey's alone; it prints
 // the schedule skew it saw (runtime call minus scheduled time) for docs/figures.md.
 import { expect } from 'chai';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { clients, eventually } from '../support.js';
-import { createJob, executions, sleep, withOperator } from '../operator.js';
+import { createJob, executions, listJobs, sleep, withOperator } from '../operator.js';
 import { MISSED_GRACE_MS } from '../../../domain/settle.js';
-import type { QinlingJob } from '../../../domain/types.js';
 
 const N = 200;
 const TICKS = 3;
@@ -21,16 +19,7 @@ describe('journey: serial — 200 jobs on one minute', function () {
 
   it('accounts for every run: called or reported missed, 600 in all', async function () {
     this.timeout(900_000);
-    const custom = clients().kc.makeApiClient(CustomObjectsApi);
-    const list = async () =>
-      (
-        (await custom.listNamespacedCustomObject({
-          group: 'qinling.io',
-          version: 'v1',
-          namespace: scene.ns,
-          plural: 'qinlingjobs',
-        })) as { items: QinlingJob[] }
-      ).items;
+    const list = () => listJobs(scene.ns);
     for (let i = 0; i < N; i += 20) {
       await Promise.all(
         Array.from({ length: 20 }, (_, k) =>
