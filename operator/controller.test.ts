@@ -71,6 +71,49 @@ describe('Controller over fakes', () => {
     await s.c.stop();
   });
 
+  it('on start, queues the soonest due jobs first (an overdue one-shot before the rest)', async () => {
+    const order: string[] = [];
+    const clock = new FakeClock();
+    const queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 300_000 }, clock);
+    const at = (name: string, next?: string) =>
+      ({
+        metadata: { namespace: 'p1', name, uid: name },
+        ...(next ? { status: { nextExecutionTime: next } } : {}),
+      }) as QinlingJob;
+    const many = {
+      ...informers,
+      jobs: {
+        on: () => undefined,
+        list: () => [
+          at('later', '2026-11-27T13:00:00Z'),
+          at('none'),
+          at('overdue', '2026-11-27T11:59:00Z'),
+          at('soon', '2026-11-27T12:01:00Z'),
+        ],
+      },
+    } as unknown as Informers;
+    const reconciler = {
+      reconcile: (_ns: string, name: string) => {
+        order.push(name);
+        return Promise.resolve({});
+      },
+    } as unknown as Reconciler;
+    const c = new Controller(
+      queue,
+      many,
+      reconciler,
+      makeMetrics(
+        () => [],
+        () => 0,
+      ),
+      pino({ level: 'silent' }),
+    );
+    c.start(1);
+    await settle();
+    expect(order).to.deep.equal(['overdue', 'soon', 'later', 'none']);
+    await c.stop();
+  });
+
   it('can start again after a stop (a new term as leader)', async () => {
     const s = scene(() => Promise.resolve({}));
     s.c.start(1);

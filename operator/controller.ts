@@ -66,8 +66,11 @@ export class Controller {
     tick();
   }
 
+  /** Every known job, soonest next run first: a new leader starts what is overdue before the rest. */
   private resyncAll(): void {
-    for (const j of this.informers.jobs.list()) this.queue.add(key(j.metadata.namespace, j.metadata.name));
+    const due = (j: QinlingJob) => Date.parse(j.status?.nextExecutionTime ?? '') || Infinity;
+    const jobs = [...this.informers.jobs.list()].sort((a, b) => due(a) - due(b));
+    for (const j of jobs) this.queue.add(key(j.metadata.namespace, j.metadata.name));
   }
 
   /** Stops the workers (after their passes end); start() may follow, as on a new term as leader. */
