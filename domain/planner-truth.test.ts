@@ -150,7 +150,24 @@ describe('planner truth: a count is never exceeded', () => {
     expect(again.startRuns.map((j) => j.metadata?.name)).to.deep.equal([
       `nightly-${at('2026-11-27T12:01:00Z').getTime() / 1000}`,
     ]);
-    expect(again.events.map((e) => e.reason)).to.include('LateRun');
+    expect(again.events.map((e) => e.reason)).to.not.include('LateRun'); // started again, not reported again
+  });
+
+  it('a one-shot whose second passed while no operator ran starts late, reported once', () => {
+    const spec = { firstExecutionTime: '2026-11-27T12:01:00Z' };
+    const late = plan(job(spec), { runs: [], cronJob: cronJob(true) }, at('2026-11-27T12:05:00Z'), cfg);
+    expect(late.startRuns.length).to.equal(1);
+    expect(late.events.filter((e) => e.reason === 'LateRun').map((e) => e.message)).to.deep.equal([
+      'the run for 2026-11-27T12:01:00.000Z starts 240 s late',
+    ]);
+    const again = plan(
+      job(spec, late.status),
+      { runs: [], cronJob: cronJob(true) },
+      at('2026-11-27T12:05:02Z'),
+      cfg,
+    );
+    expect(again.startRuns.length).to.equal(1);
+    expect(again.events.map((e) => e.reason)).to.not.include('LateRun');
   });
 });
 

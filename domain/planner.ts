@@ -181,7 +181,9 @@ function planValid(
   });
   const starts = phase === 'Running' && existing?.metadata?.uid ? (status.claimedTimes ?? []) : [];
   const startRuns = starts.map((t) => runJob(job, existing ?? cronJob, cfg, new Date(t)));
-  for (const t of starts) {
+  // Reported once, when the run is claimed (a claim is started again each pass until seen).
+  const claimedNow = s.claim?.toISOString();
+  for (const t of starts.filter((c) => c === claimedNow)) {
     const late = now.getTime() - ms(t);
     if (late > cfg.startingDeadlineSeconds * 1000) {
       events.push({
