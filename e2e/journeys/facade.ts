@@ -39,13 +39,22 @@ export async function startFacade(id: string, tokens: string, args: string[] = [
     ],
     { stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH ?? '' } },
   );
+  // A facade that never gets ready must not outlive the journey that started it.
   const port = await eventually(
     'the facade to listen',
     60_000, // generous: 16 journeys start their processes at once on a small machine
     () => /"port":(\d+),"msg":"listening"/.exec(readFileSync(log, 'utf8'))?.[1],
-  );
+  ).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   const url = `http://127.0.0.1:${port}`;
-  await eventually('the facade to be ready', 60_000, async () => (await fetch(`${url}/readyz`)).ok);
+  await eventually('the facade to be ready', 60_000, async () => (await fetch(`${url}/readyz`)).ok).catch(
+    (err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
+    },
+  );
   return { url, process: child, stop: () => child.kill('SIGTERM') };
 }
 
