@@ -31,15 +31,15 @@ export class Controller {
       const k = key(j.metadata.namespace, j.metadata.name);
       if (verb === 'delete') this.keyByUid.delete(j.metadata.uid);
       else this.keyByUid.set(j.metadata.uid, k);
-      this.queue.add(k);
+      this.enqueue(k);
     });
     informers.cronJobs.on((_verb, cj: V1CronJob) => {
       const owner = cj.metadata?.ownerReferences?.find((o) => o.controller && o.kind === KIND);
-      if (owner) this.queue.add(key(cj.metadata?.namespace ?? '', owner.name));
+      if (owner) this.enqueue(key(cj.metadata?.namespace ?? '', owner.name));
     });
     informers.runs.on((_verb, j: V1Job) => {
       const k = this.keyByUid.get(j.metadata?.labels?.[LABEL_JOB_UID] ?? '');
-      if (k) this.queue.add(k);
+      if (k) this.enqueue(k);
     });
   }
 
@@ -64,6 +64,14 @@ export class Controller {
       this.resync.unref();
     };
     tick();
+  }
+
+  /**
+   * Events queue work only while leading: a standby keeps its caches, not a queue, so a new term
+   * starts from the due-first resync instead of the order the caches filled in.
+   */
+  private enqueue(k: string): void {
+    if (this.running) this.queue.add(k);
   }
 
   /** Every known job, soonest next run first: a new leader starts what is overdue before the rest. */

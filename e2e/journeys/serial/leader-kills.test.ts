@@ -2,12 +2,13 @@
 // 5 one-shots at off-grid seconds; the leader is SIGKILLed every ~25 s and a fresh replica
 // started, until every job is Done. Each job makes exactly `count` calls with distinct
 // Idempotency-Keys; each one-shot runs within 3 s of its second, or of the takeover when no
-// leader was alive then.
+// leader was alive then. Serial: on a 2-core machine shared with 16 journeys its timing would be
+// theirs, not the operator's.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { clients, recorder, testNamespace } from './support.js';
-import { createJob, executions, listJobs, sleep, startOperator, type OperatorProcess } from './operator.js';
+import { clients, recorder, testNamespace } from '../support.js';
+import { createJob, executions, listJobs, sleep, startOperator, type OperatorProcess } from '../operator.js';
 
 const COUNTED = 20;
 const ONE_SHOTS = 5;
@@ -22,7 +23,7 @@ function takeovers(ops: OperatorProcess[]): number[] {
   );
 }
 
-describe('journey: operator — leader killed every 25 s under load', function () {
+describe('journey: serial — the leader killed every 25 s under load', function () {
   let ns: Awaited<ReturnType<typeof testNamespace>>;
   let runtime: Awaited<ReturnType<typeof recorder>>;
   const ops: OperatorProcess[] = [];
