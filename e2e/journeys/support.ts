@@ -147,3 +147,14 @@ export const restricted = {
     capabilities: { drop: ['ALL'] },
   },
 };
+
+/**
+ * Stops or starts one control-plane component of the local cluster (for the serial journeys,
+ * which must not run beside others: every job needs all of them).
+ */
+export function clusterComponent(
+  cmd: 'stop' | 'start',
+  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager',
+): Promise<unknown> {
+  return run(process.execPath, [`${repoRoot}/dist/e2e/cluster/main.js`, cmd, name, '--dir', clusterDir]);
+}

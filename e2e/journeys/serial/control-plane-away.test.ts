@@ -4,23 +4,18 @@
 // no run is doubled or lost unseen: each tick of the window either reached the runtime or is
 // reported missed, a counted job still ends with exactly its count. Serial: it stops the cluster.
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { clusterDir, eventually, repoRoot } from '../support.js';
+import { clusterComponent, eventually } from '../support.js';
 import { labelProject, startFacade, type Facade } from '../facade.js';
 import { clearOfTick, createJob, executions, getJob, jobWhere, sleep, withOperator } from '../operator.js';
 
-const run = promisify(execFile);
-const cluster = (cmd: 'stop' | 'start', name: string) =>
-  run(process.execPath, [`${repoRoot}/dist/e2e/cluster/main.js`, cmd, name, '--dir', clusterDir]);
 const ready = async (url: string) => (await fetch(url).catch(() => undefined))?.status === 200;
 
 describe('journey: serial — the apiserver restarted and etcd away for 30 s', function () {
   const scene = withOperator('cp-away');
   let facade: Facade | undefined;
   after(async () => {
-    await cluster('start', 'etcd');
-    await cluster('start', 'kube-apiserver');
+    await clusterComponent('start', 'etcd');
+    await clusterComponent('start', 'kube-apiserver');
     facade?.stop();
   });
 
@@ -37,17 +32,17 @@ describe('journey: serial — the apiserver restarted and etcd away for 30 s', f
     const from = Math.ceil(Date.now() / 60_000) * 60_000;
     await eventually('a first run', 100_000, () => executions(scene.runtime.calls).length >= 2);
 
-    await cluster('stop', 'kube-apiserver');
+    await clusterComponent('stop', 'kube-apiserver');
     await eventually('operator /readyz false', 60_000, async () => !(await ready(opReady)));
     await eventually('facade /readyz false', 60_000, async () => !(await ready(apiReady)));
     await sleep(5_000);
-    await cluster('start', 'kube-apiserver');
+    await clusterComponent('start', 'kube-apiserver');
     await eventually('operator /readyz true', 90_000, () => ready(opReady));
     await eventually('facade /readyz true', 90_000, () => ready(apiReady));
 
-    await cluster('stop', 'etcd');
+    await clusterComponent('stop', 'etcd');
     await sleep(30_000);
-    await cluster('start', 'etcd');
+    await clusterComponent('start', 'etcd');
     await eventually('operator /readyz true after etcd', 120_000, () => ready(opReady));
     await eventually('facade /readyz true after etcd', 120_000, () => ready(apiReady));
     expect(scene.op.child.exitCode, 'the operator process lives on').to.equal(null);

@@ -2,9 +2,7 @@
 // operator reports the miss (Event MissedRun, status) within seconds of its deadline and moves
 // on. Restarted, the controller starts no duplicate. Serial: every other journey needs it.
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { clients, clusterDir, eventually, repoRoot } from '../support.js';
+import { clients, clusterComponent, eventually } from '../support.js';
 import {
   callsAtLeast,
   clearOfTick,
@@ -17,20 +15,11 @@ import {
 } from '../operator.js';
 import { MISSED_GRACE_MS } from '../../../domain/settle.js';
 
-const run = promisify(execFile);
-const cluster = (cmd: 'stop' | 'start') =>
-  run(process.execPath, [
-    `${repoRoot}/dist/e2e/cluster/main.js`,
-    cmd,
-    'kube-controller-manager',
-    '--dir',
-    clusterDir,
-  ]);
 const DEADLINE_S = 20;
 
 describe('journey: serial — kube-controller-manager away over a tick', function () {
   const scene = withOperator('kcm-away');
-  after(() => cluster('start'));
+  after(() => clusterComponent('start', 'kube-controller-manager'));
 
   it('reports the missed tick within seconds of its deadline, and no duplicate follows', async function () {
     this.timeout(420_000);
@@ -38,7 +27,7 @@ describe('journey: serial — kube-controller-manager away over a tick', functio
     await createJob(scene.ns, 'minutely', { pattern: '* * * * *' });
     const first = await callsAtLeast(scene.runtime.calls, 1, 100_000);
     await sleep(3000);
-    await cluster('stop');
+    await clusterComponent('stop', 'kube-controller-manager');
     const missed = new Date(Math.ceil(Date.now() / 60_000) * 60_000);
     const due = missed.getTime() + DEADLINE_S * 1000 + MISSED_GRACE_MS;
     await sleep(untilNextMinute() + DEADLINE_S * 1000 + MISSED_GRACE_MS);
@@ -53,7 +42,7 @@ describe('journey: serial — kube-controller-manager away over a tick', functio
     );
     expect(ev, 'MissedRun event').to.not.equal(undefined);
     console.log(`      (miss reported ${(seenLate / 1000).toFixed(1)} s after deadline + grace)`);
-    await cluster('start');
+    await clusterComponent('start', 'kube-controller-manager');
     const after = executions(scene.runtime.calls).length;
     await eventually(
       'a run after the restart',
