@@ -4,85 +4,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
-import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
 import { makeApp } from './app.js';
 import { StaticTokens } from './auth.js';
 import { TokenBuckets } from './limits.js';
 import { makeApiMetrics } from './metrics.js';
 import { JobService } from './service.js';
 import type { JobStore } from './store.js';
+import { FakeStore, NOW } from '../fakes/store.js';
 
 const FID = '5b2a7c1e-1111-4222-8333-944455556666';
-const NOW = new Date('2026-11-27T12:00:30Z');
-
-class FakeStore implements JobStore {
-  jobs = new Map<string, QinlingJob>();
-  namespaces = new Map<string, string>([
-    ['ns-a', 'proj-a'],
-    ['ns-b', 'proj-b'],
-  ]);
-  isReady = true;
-  private n = 0;
-  conflictsToThrow = 0;
-  ready = () => this.isReady;
-  list = (ns?: string) => [...this.jobs.values()].filter((j) => !ns || j.metadata.namespace === ns);
-  /** Jobs the apiserver has and this replica's cache not yet (made through another replica). */
-  elsewhere = new Map<string, QinlingJob>();
-  readThroughs: string[][] = [];
-  byId = (id: string) => this.jobs.get(id);
-  readThrough(id: string, namespaces: string[]): Promise<QinlingJob | undefined> {
-    this.readThroughs.push(namespaces);
-    const j = this.elsewhere.get(id);
-    return Promise.resolve(j && namespaces.includes(j.metadata.namespace) ? j : undefined);
-  }
-  create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
-    if (name && [...this.jobs.values()].some((j) => j.metadata.name === name)) {
-      return Promise.reject(Object.assign(new Error('exists'), { code: 409 }));
-    }
-    const uid = `00000000-0000-4000-8000-${String(++this.n).padStart(12, '0')}`;
-    const j: QinlingJob = {
-      apiVersion: 'qinling.io/v1',
-      kind: 'QinlingJob',
-      metadata: {
-        name: name ?? `job-${this.n}`,
-        namespace,
-        uid,
-        resourceVersion: '1',
-        creationTimestamp: NOW.toISOString(),
-      },
-      spec,
-    };
-    this.jobs.set(uid, j);
-    return Promise.resolve(j);
-  }
-  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob> {
-    if (this.conflictsToThrow-- > 0)
-      return Promise.reject(Object.assign(new Error('conflict'), { code: 409 }));
-    const j = {
-      ...job,
-      metadata: { ...job.metadata, annotations: { 'qinling.io/updated-at': at.toISOString() } },
-      spec: { ...job.spec, ...patch },
-    };
-    this.jobs.set(j.metadata.uid, j);
-    return Promise.resolve(j);
-  }
-  get = (namespace: string, name: string) =>
-    Promise.resolve(
-      [...this.jobs.values()].find((j) => j.metadata.namespace === namespace && j.metadata.name === name),
-    );
-  latest = (job: QinlingJob) => Promise.resolve(this.jobs.get(job.metadata.uid));
-  remove(job: QinlingJob): Promise<void> {
-    this.jobs.delete(job.metadata.uid);
-    return Promise.resolve();
-  }
-  namespaceOf(projectId: string, create: boolean): Promise<string | undefined> {
-    for (const [ns, p] of this.namespaces) if (p === projectId) return Promise.resolve(ns);
-    if (!create) return Promise.resolve(undefined);
-    this.namespaces.set(projectId, projectId);
-    return Promise.resolve(projectId);
-  }
-  projectOf = (ns: string) => this.namespaces.get(ns) ?? ns;
-}
 
 /** The real app over `store`, listening on a free loopback port; resolves to its base URL. */
 async function serve(

@@ -10,8 +10,11 @@ export interface Caller {
   isAdmin: boolean;
   /** kubernetes auth: the apiserver sees this user on every write, so RBAC decides. */
   actAs?: Impersonation;
-  /** kubernetes auth: may this user `verb` QinlingJobs in `namespace`? (reads from the cache) */
-  can?: (verb: 'get' | 'list', namespace: string) => Promise<boolean>;
+  /**
+   * kubernetes auth: may this user `verb` QinlingJobs in `namespace` ('' for every namespace)?
+   * Asked before every read from the cache and every write the facade makes for them.
+   */
+  can?: (verb: 'get' | 'list' | 'create' | 'patch' | 'delete', namespace: string) => Promise<boolean>;
 }
 
 export interface Impersonation {

@@ -8,6 +8,7 @@ const STATUS: Record<ErrorKind, number> = {
   Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
+  TooLarge: 413,
   Unavailable: 503,
 };
 

@@ -72,6 +72,36 @@ export const apiOptions = {
     "namespaces whose jobs are served (the operator's); all when empty. When set, no namespace is made",
     'QJ_API_NAMESPACES',
   ),
+  'project-namespace-by-name': bool(
+    'an unlabelled namespace named like a project holds its jobs (anyone able to make a namespace could claim a project: only where RBAC decides, as with kubernetes auth)',
+    'QJ_API_PROJECT_NAMESPACE_BY_NAME',
+    false,
+  ),
+  'reserved-namespaces': list(
+    "namespaces that are never a project's, beside kube-* and default (the release namespace)",
+    'QJ_API_RESERVED_NAMESPACES',
+  ),
+  'max-jobs-per-project': int(
+    'most jobs one project may hold (0: no limit); also the quota of the namespaces made for projects',
+    'QJ_API_MAX_JOBS_PER_PROJECT',
+    500,
+    0,
+    1_000_000,
+  ),
+  'max-input-bytes-per-project': int(
+    "most bytes of function input one project's jobs may hold together (0: no limit)",
+    'QJ_API_MAX_INPUT_BYTES_PER_PROJECT',
+    8 * 1024 * 1024,
+    0,
+    1024 * 1024 * 1024,
+  ),
+  'max-runs-per-project': int(
+    'quota of the namespaces made for projects: Jobs and running pods (0: none)',
+    'QJ_API_MAX_RUNS_PER_PROJECT',
+    4000,
+    0,
+    10_000_000,
+  ),
   'body-limit': int('largest request body in bytes', 'QJ_API_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
   'rate-limit': int('requests per second per token (0: no limit)', 'QJ_API_RATE_LIMIT', 50, 0, 100_000),
   'watch-timeout-seconds': int(
@@ -106,9 +136,22 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const log = pino({ level: o['log-level'], base: { component: 'api' } });
   const kube = loadKube(o.kubeconfig);
-  const store = new KubeJobStore(kube, log, { watchTimeoutSeconds: o['watch-timeout-seconds'] });
+  const maxJobs = o['max-jobs-per-project'];
+  const maxRuns = o['max-runs-per-project'];
+  const store = new KubeJobStore(kube, log, {
+    watchTimeoutSeconds: o['watch-timeout-seconds'],
+    tenancy: { byName: o['project-namespace-by-name'], reserved: new Set(o['reserved-namespaces']) },
+    // The count/configmaps bound leaves room for the one every namespace gets (kube-root-ca.crt).
+    quota: {
+      qinlingJobs: maxJobs,
+      cronJobs: maxJobs,
+      configMaps: maxJobs && maxJobs + 8,
+      jobs: maxRuns,
+      pods: maxRuns,
+    },
+  });
   let auth: Authenticator;
-  if (o.auth === 'kubernetes') auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns));
+  if (o.auth === 'kubernetes') auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns) ?? ns);
   else if (o.auth === 'keystone') {
     const file = o['keystone-password-file'];
     const fromEnv = env[PASSWORD_ENV] ?? '';
@@ -129,6 +172,8 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   } else auth = new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
   const service = new JobService(store, {
     createNamespaces: o['create-namespaces'],
+    maxJobsPerProject: maxJobs,
+    maxInputBytesPerProject: o['max-input-bytes-per-project'],
     ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
   });
   const app = makeApp({

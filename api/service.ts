@@ -17,6 +17,10 @@ export interface ServiceOptions {
    * namespace is ever made (it would not be served).
    */
   namespaces?: ReadonlySet<string>;
+  /** Most jobs one project may hold (0: no limit); the namespace's ResourceQuota backs it. */
+  maxJobsPerProject?: number;
+  /** Most bytes of function input (UTF-8) one project's jobs may hold together (0: no limit). */
+  maxInputBytesPerProject?: number;
 }
 
 /**
@@ -48,7 +52,40 @@ export class JobService {
   ) {}
 
   private wire(job: QinlingJob): WireJob {
-    return toWire(job, this.store.projectOf(job.metadata.namespace), this.now());
+    return toWire(job, this.store.projectOf(job.metadata.namespace) ?? '', this.now());
+  }
+
+  /** A job REST serves: in a served namespace that is some project's. */
+  private listed(job: QinlingJob): boolean {
+    return this.served(job.metadata.namespace) && this.store.projectOf(job.metadata.namespace) !== undefined;
+  }
+
+  /**
+   * The project's quota, counted on the cache before anything is written: a job more, or input
+   * bytes more, than it allows is refused. `replacing` is the job a PUT changes (its bytes are
+   * counted once, as the new input). Concurrent creates on several replicas can each pass this
+   * count; the namespace's ResourceQuota is the hard bound the apiserver enforces.
+   */
+  private checkQuota(namespace: string, projectId: string, input: string, replacing?: QinlingJob): void {
+    const maxJobs = this.opts.maxJobsPerProject ?? 0;
+    const maxBytes = this.opts.maxInputBytesPerProject ?? 0;
+    if (maxJobs === 0 && maxBytes === 0) return;
+    const jobs = this.store.list(namespace);
+    if (!replacing && maxJobs > 0 && jobs.length >= maxJobs)
+      throw new DomainError(
+        'Forbidden',
+        `Quota exceeded: project ${projectId} may hold at most ${maxJobs} jobs; delete some first.`,
+      );
+    if (maxBytes === 0) return;
+    let bytes = Buffer.byteLength(input, 'utf8');
+    for (const j of jobs)
+      if (j.metadata.uid !== replacing?.metadata.uid)
+        bytes += Buffer.byteLength(j.spec.functionInput ?? '', 'utf8');
+    if (bytes > maxBytes)
+      throw new DomainError(
+        'TooLarge',
+        `Quota exceeded: the jobs of project ${projectId} may hold at most ${maxBytes} bytes of function input.`,
+      );
   }
 
   private ready(): void {
@@ -66,7 +103,7 @@ export class JobService {
   private async visible(caller: Caller, id: string): Promise<QinlingJob> {
     this.ready();
     const job = this.store.byId(id) ?? (await this.readThrough(caller, id));
-    if (!job || !this.served(job.metadata.namespace)) throw notFound(id);
+    if (!job || !this.listed(job)) throw notFound(id);
     if (!caller.isAdmin && this.store.projectOf(job.metadata.namespace) !== caller.projectId)
       throw notFound(id);
     if (caller.can && !(await caller.can('get', job.metadata.namespace))) throw notFound(id);
@@ -87,13 +124,20 @@ export class JobService {
   async create(caller: Caller, body: unknown, idempotencyKey?: string): Promise<WireJob> {
     this.ready();
     const spec = specFromCreate(body, this.now());
-    const make = this.opts.createNamespaces && !this.opts.namespaces;
+    // Under kubernetes auth a namespace is made only for a caller RBAC lets make jobs anywhere
+    // (a RoleBinding cannot exist in a namespace not made yet), never to squat a name for others.
+    const make =
+      this.opts.createNamespaces &&
+      !this.opts.namespaces &&
+      (!caller.can || (await caller.can('create', '')));
     const ns = await this.store.namespaceOf(caller.projectId, make);
     if (!this.served(ns))
       throw new DomainError(
         'Forbidden',
         `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
       );
+    this.checkQuota(ns, caller.projectId, spec.functionInput ?? '');
+    await this.authorize(caller, 'create', ns);
     if (idempotencyKey === undefined)
       return this.wire(await this.store.create(ns, spec, undefined, caller.actAs));
     if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
@@ -124,14 +168,14 @@ export class JobService {
       );
     }
     let jobs: QinlingJob[];
-    if (all) jobs = this.store.list().filter((j) => this.served(j.metadata.namespace));
+    if (all) jobs = this.store.list().filter((j) => this.listed(j));
     else {
       const project = q.project_id ?? caller.projectId;
       const ns = await this.store.namespaceOf(project, false);
       if (ns && caller.can && !(await caller.can('list', ns))) {
         throw new DomainError('Forbidden', 'Operation not allowed: you may not list jobs in this project.');
       }
-      jobs = this.served(ns) ? this.store.list(ns) : [];
+      jobs = ns !== undefined && this.served(ns) ? this.store.list(ns) : [];
     }
     if (all && q.project_id !== undefined)
       jobs = jobs.filter((j) => this.store.projectOf(j.metadata.namespace) === q.project_id);
@@ -157,6 +201,14 @@ export class JobService {
     for (let attempt = 0; ; attempt++) {
       const patch = specFromUpdate(body, job, this.now());
       if (Object.keys(patch).length === 0) return this.wire(job);
+      if (patch.functionInput !== undefined)
+        this.checkQuota(
+          job.metadata.namespace,
+          this.store.projectOf(job.metadata.namespace) ?? '',
+          patch.functionInput,
+          job,
+        );
+      if (attempt === 0) await this.authorize(caller, 'patch', job.metadata.namespace);
       try {
         return this.wire(await this.store.update(job, patch, this.now(), caller.actAs));
       } catch (err) {
@@ -170,7 +222,19 @@ export class JobService {
   }
 
   async remove(caller: Caller, id: string): Promise<void> {
-    await this.store.remove(await this.visible(caller, id), caller.actAs);
+    const job = await this.visible(caller, id);
+    await this.authorize(caller, 'delete', job.metadata.namespace);
+    await this.store.remove(job, caller.actAs);
+  }
+
+  /** Under kubernetes auth the facade writes as itself, for a caller RBAC allows the same write. */
+  private async authorize(
+    caller: Caller,
+    verb: 'create' | 'patch' | 'delete',
+    namespace: string,
+  ): Promise<void> {
+    if (caller.can && !(await caller.can(verb, namespace)))
+      throw new DomainError('Forbidden', `Operation not allowed: you may not ${verb} jobs in this project.`);
   }
 }
 

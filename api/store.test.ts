@@ -9,7 +9,7 @@ import type { QinlingJob } from '../domain/types.js';
 import { FakeListWatch } from '../fakes/listwatch.js';
 import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
-import { derivedNamespace, KubeJobStore, OVERLAY_TTL_MS } from './store.js';
+import { derivedNamespace, KubeJobStore, LABEL_PROJECT, OVERLAY_TTL_MS, type StoreOptions } from './store.js';
 
 const log = pino({ level: 'silent' });
 const UID = '5b2a7c1e-1111-4222-8333-944455556666';
@@ -23,7 +23,7 @@ const obj = (
   spec,
 });
 
-function scene(answer: (r: KubeRequest) => KubeResponse) {
+function scene(answer: (r: KubeRequest) => KubeResponse, opts: Partial<StoreOptions> = {}) {
   const jobsLw = new FakeListWatch();
   const nsLw = new FakeListWatch();
   const cache = <T>(name: string, lw: FakeListWatch) =>
@@ -39,8 +39,9 @@ function scene(answer: (r: KubeRequest) => KubeResponse) {
   const store = new KubeJobStore(kube, log, {
     now: () => t,
     caches: { jobs: cache<QinlingJob>('jobs', jobsLw), namespaces: cache<V1Namespace>('namespaces', nsLw) },
+    ...opts,
   });
-  return { store, jobsLw, requests, advance: (ms: number) => (t += ms) };
+  return { store, jobsLw, nsLw, requests, advance: (ms: number) => (t += ms) };
 }
 
 describe('KubeJobStore over fakes', () => {
@@ -107,5 +108,83 @@ describe('KubeJobStore over fakes', () => {
     expect(a).to.equal(derivedNamespace('Project With Spaces'));
     expect(a).to.match(/^qinling-[0-9a-f]{16}$/);
     expect(a).to.not.equal(derivedNamespace('project with spaces'));
+  });
+
+  const namespace = (name: string, labels?: Record<string, string>): V1Namespace => ({
+    metadata: { name, uid: `uid-${name}`, resourceVersion: '1', ...(labels ? { labels } : {}) },
+  });
+  const quota = { qinlingJobs: 5, cronJobs: 5, jobs: 40, pods: 40, configMaps: 13 };
+
+  it('refuses a project two namespaces claim (a forged label), and serves neither namespace as its', async () => {
+    const s = scene(() => ({ status: 201, body: {} }));
+    s.nsLw.emit('add', namespace('aaa-attacker', { [LABEL_PROJECT]: 'pb' }));
+    s.nsLw.emit('add', namespace('team-b', { [LABEL_PROJECT]: 'pb' }));
+    const err = await s.store.namespaceOf('pb', true).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as DomainError).kind).to.equal('Unavailable');
+    expect(s.store.projectOf('aaa-attacker')).to.equal(undefined);
+    expect(s.store.projectOf('team-b')).to.equal(undefined);
+    expect(s.requests, 'nothing written').to.deep.equal([]);
+  });
+
+  it('never writes into an unlabelled namespace named like the project: it makes the derived one', async () => {
+    const s = scene((r) => ({ status: 201, body: r.body }));
+    s.nsLw.emit('add', namespace('kube-system'));
+    s.nsLw.emit('add', namespace('team-c'));
+    expect(await s.store.namespaceOf('kube-system', true)).to.equal(derivedNamespace('kube-system'));
+    expect(await s.store.namespaceOf('team-c', true)).to.equal(derivedNamespace('team-c'));
+    const made = s.requests.filter((r) => r.path === '/api/v1/namespaces').map((r) => r.body);
+    expect(made).to.have.length(2);
+    expect(made[0]).to.nested.include({ 'metadata.name': derivedNamespace('kube-system') });
+    expect(made[0]).to.nested.include({
+      [`metadata.labels.${LABEL_PROJECT.replace('.', '\\.')}`]: 'kube-system',
+    });
+  });
+
+  it('a name another replica just made for the same project is the project’s (409, then read)', async () => {
+    const s = scene((r) =>
+      r.method === 'POST'
+        ? { status: 409, body: { message: 'AlreadyExists' } }
+        : { status: 200, body: namespace('team-d', { [LABEL_PROJECT]: 'team-d' }) },
+    );
+    expect(await s.store.namespaceOf('team-d', true)).to.equal('team-d');
+  });
+
+  it('a name taken meanwhile by a namespace that is not the project’s: the derived one instead', async () => {
+    const s = scene((r) => {
+      if (r.method === 'POST' && r.body && (r.body as V1Namespace).metadata?.name === 'team-e')
+        return { status: 409, body: {} };
+      if (r.method === 'GET') return { status: 200, body: namespace('team-e') };
+      return { status: 201, body: r.body };
+    });
+    expect(await s.store.namespaceOf('team-e', true)).to.equal(derivedNamespace('team-e'));
+  });
+
+  it('gives a namespace it makes a ResourceQuota for jobs, CronJobs, Jobs, pods and ConfigMaps', async () => {
+    const s = scene((r) => ({ status: 201, body: r.body }), { quota });
+    await s.store.namespaceOf('team-f', true);
+    const q = s.requests.find((r) => r.path === '/api/v1/namespaces/team-f/resourcequotas');
+    expect(q?.body).to.nested.include({ 'spec.hard.count/qinlingjobs\\.qinling\\.io': '5' });
+    expect((q?.body as { spec: { hard: Record<string, string> } }).spec.hard).to.deep.equal({
+      'count/qinlingjobs.qinling.io': '5',
+      'count/cronjobs.batch': '5',
+      'count/jobs.batch': '40',
+      pods: '40',
+      'count/configmaps': '13',
+    });
+  });
+
+  it('maps a project by name only when enabled, and never a reserved namespace', async () => {
+    const s = scene(() => ({ status: 201, body: {} }), {
+      tenancy: { byName: true, reserved: new Set(['qinling-system']) },
+    });
+    s.nsLw.emit('add', namespace('team-g'));
+    s.nsLw.emit('add', namespace('qinling-system'));
+    expect(await s.store.namespaceOf('team-g', false)).to.equal('team-g');
+    expect(s.store.projectOf('team-g')).to.equal('team-g');
+    expect(await s.store.namespaceOf('qinling-system', false)).to.equal(undefined);
+    expect(s.store.projectOf('qinling-system')).to.equal(undefined);
   });
 });

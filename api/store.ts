@@ -1,7 +1,6 @@
 // Where jobs live: QinlingJobs read from an informer cache (never an apiserver call per read),
 // written to the apiserver, with read-your-writes: what this facade just wrote is served from an
 // overlay until the cache has caught up, so a client sees its write in its next request.
-import { createHash } from 'node:crypto';
 import { ListWatch, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors.js';
@@ -15,12 +14,21 @@ import {
   type QinlingJobSpec,
 } from '../domain/types.js';
 import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
-import { statusCode, type Kube, type KubeRequest } from '../kube/client.js';
+import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
 import { impersonationHeaders, type Impersonation } from './auth.js';
 import { Informer } from '../kube/informer.js';
 import { BoundedWatch } from '../kube/watch.js';
+import {
+  derivedNamespace,
+  LABEL_PROJECT,
+  mapProjects,
+  namespaceName,
+  projectMetadata,
+  type ProjectMap,
+  type TenancyOptions,
+} from './tenancy.js';
 
-export const LABEL_PROJECT = 'qinling.io/project-id';
+export { LABEL_PROJECT, derivedNamespace };
 
 /** What the facade needs from storage; the component tests use a fake of this. */
 export interface JobStore {
@@ -40,22 +48,27 @@ export interface JobStore {
   latest(job: QinlingJob, as?: Impersonation): Promise<QinlingJob | undefined>;
   /** Suspends the job's CronJob first, so no run starts once the delete has returned. */
   remove(job: QinlingJob, as?: Impersonation): Promise<void>;
-  /** The namespace holding a project's jobs; made (and labelled) when `create` and missing. */
+  /**
+   * The namespace holding a project's jobs; made (labelled, with its quota) when `create` and
+   * missing. A project two namespaces claim is refused (Unavailable) until an admin resolves it.
+   */
   namespaceOf(projectId: string, create: boolean): Promise<string | undefined>;
-  projectOf(namespace: string): string;
+  /** The project whose jobs a namespace holds; undefined for a namespace that is no project's. */
+  projectOf(namespace: string): string | undefined;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** The ResourceQuota the facade gives each namespace it makes; a count of 0 is left out. */
+export interface NamespaceQuota {
+  qinlingJobs: number;
+  cronJobs: number;
+  jobs: number;
+  pods: number;
+  configMaps: number;
+}
+
+export const QUOTA_NAME = 'qinling-jobs';
 /** Longest an overlay entry waits for its watch event (a relist can skip it). */
 export const OVERLAY_TTL_MS = 30_000;
-
-/**
- * The namespace for a project id that is not a DNS label: derived from the id, so concurrent
- * first creates (or a second before the watch shows the first) all choose the same one.
- */
-export function derivedNamespace(projectId: string): string {
-  return `qinling-${createHash('sha256').update(projectId).digest('hex').slice(0, 16)}`;
-}
 
 export interface StoreOptions {
   now?: () => number;
@@ -63,6 +76,10 @@ export interface StoreOptions {
   watchTimeoutSeconds?: number;
   /** The two caches; made over the apiserver when absent (component tests pass their own). */
   caches?: { jobs: Informer<QinlingJob>; namespaces: Informer<V1Namespace> };
+  /** Which namespace is which project's; by default labels only, nothing reserved beyond kube-* and default. */
+  tenancy?: TenancyOptions;
+  /** The quota of the namespaces the facade makes; none when absent. */
+  quota?: NamespaceQuota;
 }
 
 /** Every QinlingJob and every namespace, each as one informer cache. */
@@ -105,16 +122,27 @@ export class KubeJobStore implements JobStore {
    */
   private readonly overlay = new Map<string, { job: QinlingJob | null; until: number }>();
   private readonly now: () => number;
+  private readonly tenancy: TenancyOptions;
+  private readonly quota: NamespaceQuota | undefined;
+  /** The project map, recomputed on the first use after a namespace changed. */
+  private projects: ProjectMap | undefined;
+  /** Conflicts already logged, so a refused project logs once per change, not once per request. */
+  private logged = new Set<string>();
 
   constructor(
     private readonly kube: Kube,
-    log: Logger,
+    private readonly log: Logger,
     opts: StoreOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.tenancy = opts.tenancy ?? { byName: false, reserved: new Set() };
+    this.quota = opts.quota;
     const caches = opts.caches ?? storeCaches(kube, log, opts.watchTimeoutSeconds ?? 0);
     this.jobs = caches.jobs;
     this.namespaces = caches.namespaces;
+    this.namespaces.on(() => {
+      this.projects = undefined;
+    });
     this.jobs.on((verb, j) => {
       if (verb === 'delete') this.byUid.delete(j.metadata.uid);
       else this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);
@@ -312,26 +340,118 @@ export class KubeJobStore implements JobStore {
     return this.overlay.size;
   }
 
-  projectOf(namespace: string): string {
-    return this.namespaces.get('', namespace)?.metadata?.labels?.[LABEL_PROJECT] ?? namespace;
+  private projectMap(): ProjectMap {
+    if (this.projects) return this.projects;
+    const m = mapProjects(this.namespaces.list(), this.tenancy);
+    const seen = new Set<string>();
+    for (const [project, names] of m.conflicts) {
+      const line = `${project}\n${names.join(',')}`;
+      seen.add(line);
+      if (!this.logged.has(line))
+        this.log.error(
+          { project, namespaces: names },
+          'more than one namespace claims this project: its jobs are refused until an admin removes the label from all but one',
+        );
+    }
+    for (const name of m.ignored) {
+      seen.add(name);
+      if (!this.logged.has(name))
+        this.log.warn({ namespace: name }, 'a reserved namespace carries a project label: ignored');
+    }
+    this.logged = seen;
+    this.projects = m;
+    return m;
+  }
+
+  /** A call as the facade itself (namespaces, quotas): unreachable is Unavailable. */
+  private async send(r: KubeRequest): Promise<KubeResponse> {
+    try {
+      return await this.kube.request(r);
+    } catch {
+      throw new DomainError('Unavailable', 'The Kubernetes API is unreachable; try again.');
+    }
+  }
+
+  /** An apiserver refusal of the facade's own write: logged in full, answered without internals. */
+  private failure(status: number, body: unknown, what: string): DomainError {
+    this.log.error(
+      { status, message: (body as { message?: string } | undefined)?.message },
+      `${what} failed`,
+    );
+    return new DomainError('Unavailable', 'The job store could not be prepared for this project; try again.');
+  }
+
+  /** Projects refused because several namespaces claim them (for /metrics and tests). */
+  get conflicts(): number {
+    return this.projectMap().conflicts.size;
+  }
+
+  projectOf(namespace: string): string | undefined {
+    return this.projectMap().projectOf.get(namespace);
   }
 
   async namespaceOf(projectId: string, create: boolean): Promise<string | undefined> {
-    const all = this.namespaces.list();
-    const labelled = all.find((n) => n.metadata?.labels?.[LABEL_PROJECT] === projectId);
-    if (labelled?.metadata?.name) return labelled.metadata.name;
-    const named = all.find((n) => n.metadata?.name === projectId && !n.metadata.labels?.[LABEL_PROJECT]);
-    if (named) return projectId;
-    if (!create) return undefined;
-    const name = DNS_LABEL.test(projectId) ? projectId : derivedNamespace(projectId);
-    try {
-      await this.kube.core.createNamespace({
-        body: { metadata: { name, labels: { [LABEL_PROJECT]: projectId } } },
-      });
-    } catch (err) {
-      if (statusCode(err) !== 409) throw err;
+    const m = this.projectMap();
+    if (m.conflicts.has(projectId))
+      throw new DomainError(
+        'Unavailable',
+        `Project ${projectId} is claimed by more than one namespace; an administrator must resolve it.`,
+      );
+    const found = m.namespaceOf.get(projectId);
+    if (found !== undefined || !create) return found;
+    // The project's name may be taken by a namespace that is not the project's (unlabelled, or
+    // another's, or reserved): then the derived name, which no one else has reason to choose.
+    for (const name of new Set([namespaceName(projectId, this.tenancy), derivedNamespace(projectId)])) {
+      if (await this.claim(name, projectId)) return name;
     }
-    return name;
+    throw new DomainError('Unavailable', `No namespace can be made for project ${projectId}.`);
+  }
+
+  /** Makes a namespace for the project, or finds it made for it (by another replica); false if taken. */
+  private async claim(name: string, projectId: string): Promise<boolean> {
+    const cached = this.namespaces.get('', name);
+    if (cached) return mapProjects([cached], this.tenancy).namespaceOf.get(projectId) === name;
+    const { labels, annotations } = projectMetadata(projectId);
+    const res = await this.send({
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } },
+    });
+    if (res.status === 409) {
+      const now = await this.send({ method: 'GET', path: `/api/v1/namespaces/${name}` });
+      const ns = now.status === 200 ? (now.body as V1Namespace) : undefined;
+      return ns !== undefined && mapProjects([ns], this.tenancy).namespaceOf.get(projectId) === name;
+    }
+    if (res.status < 200 || res.status >= 300) throw this.failure(res.status, res.body, 'create namespace');
+    this.log.info({ namespace: name, project: projectId }, 'made a namespace for a project');
+    if (this.quota) await this.limit(name, this.quota);
+    return true;
+  }
+
+  /** The namespace's ResourceQuota: what any number of the project's writes can never exceed. */
+  private async limit(namespace: string, q: NamespaceQuota): Promise<void> {
+    const hard: Record<string, string> = {};
+    const counts: [string, number][] = [
+      [`count/${PLURAL}.${GROUP}`, q.qinlingJobs],
+      ['count/cronjobs.batch', q.cronJobs],
+      ['count/jobs.batch', q.jobs],
+      ['pods', q.pods],
+      ['count/configmaps', q.configMaps],
+    ];
+    for (const [k, v] of counts) if (v > 0) hard[k] = String(v);
+    if (Object.keys(hard).length === 0) return;
+    const res = await this.send({
+      method: 'POST',
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/resourcequotas`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: { name: QUOTA_NAME, labels: { 'app.kubernetes.io/managed-by': 'qinling-jobs' } },
+        spec: { hard },
+      },
+    });
+    if (res.status !== 409 && (res.status < 200 || res.status >= 300))
+      throw this.failure(res.status, res.body, 'create resourcequota');
   }
 }
 

@@ -1,0 +1,103 @@
+// The service's decisions over the in-memory store: per-project quotas refused before anything
+// is written, and, under kubernetes auth, every write the facade makes checked against RBAC
+// for the caller (no namespace made for a caller RBAC would refuse).
+import { expect } from 'chai';
+import { DomainError } from '../domain/errors.js';
+import { FakeStore, NOW } from '../fakes/store.js';
+import type { Caller } from './auth.js';
+import { JobService, type ServiceOptions } from './service.js';
+
+const FID = '5b2a7c1e-1111-4222-8333-944455556666';
+const member = (projectId: string): Caller => ({ userId: 'u', projectId, roles: [], isAdmin: false });
+const body = (input = '') => ({ function_id: FID, pattern: '0 * * * *', function_input: input });
+
+async function refusal(p: Promise<unknown>): Promise<DomainError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'refused').to.be.instanceOf(DomainError);
+  return err as DomainError;
+}
+
+function service(opts: Partial<ServiceOptions> = {}) {
+  const store = new FakeStore();
+  return { store, svc: new JobService(store, { createNamespaces: true, ...opts }, () => NOW) };
+}
+
+describe('service: per-project quotas', () => {
+  it('refuses the job past maxJobsPerProject with 403, before anything is written', async () => {
+    const { store, svc } = service({ maxJobsPerProject: 3 });
+    for (let i = 0; i < 3; i++) await svc.create(member('proj-a'), body());
+    const err = await refusal(svc.create(member('proj-a'), body()));
+    expect(err.kind).to.equal('Forbidden');
+    expect(err.message).to.equal(
+      'Quota exceeded: project proj-a may hold at most 3 jobs; delete some first.',
+    );
+    expect(store.list('ns-a')).to.have.length(3);
+    await svc.create(member('proj-b'), body()); // another project's count is its own
+    expect(store.list('ns-b')).to.have.length(1);
+  });
+
+  it('counts input in UTF-8 bytes across the project, refusing past the total with 413', async () => {
+    const { store, svc } = service({ maxInputBytesPerProject: 1000 });
+    await svc.create(member('proj-a'), body('€'.repeat(300))); // 900 bytes, 300 UTF-16 units
+    const err = await refusal(svc.create(member('proj-a'), body('x'.repeat(101))));
+    expect(err.kind).to.equal('TooLarge');
+    expect(store.list('ns-a')).to.have.length(1);
+    await svc.create(member('proj-a'), body('x'.repeat(100)));
+    await svc.create(member('proj-b'), body('y'.repeat(1000)));
+  });
+
+  it('counts a PUT’s new input in place of the old one', async () => {
+    const { store, svc } = service({ maxInputBytesPerProject: 1000 });
+    const a = await svc.create(member('proj-a'), body('a'.repeat(600)));
+    await svc.create(member('proj-a'), body('b'.repeat(300)));
+    await svc.update(member('proj-a'), a.id, { function_input: 'c'.repeat(700) }); // 700 + 300
+    const err = await refusal(svc.update(member('proj-a'), a.id, { function_input: 'd'.repeat(701) }));
+    expect(err.kind).to.equal('TooLarge');
+    expect(store.byId(a.id)?.spec.functionInput).to.equal('c'.repeat(700));
+  });
+
+  it('no limit when the limits are 0', async () => {
+    const { svc } = service({ maxJobsPerProject: 0, maxInputBytesPerProject: 0 });
+    for (let i = 0; i < 20; i++) await svc.create(member('proj-a'), body('z'.repeat(1000)));
+  });
+});
+
+describe('service: kubernetes auth writes only what RBAC allows the caller', () => {
+  const asked: string[] = [];
+  const rbac =
+    (allowed: string[]): Caller['can'] =>
+    (verb, ns) => {
+      asked.push(`${verb} ${ns}`);
+      return Promise.resolve(allowed.includes(`${verb} ${ns}`));
+    };
+  const caller = (projectId: string, allowed: string[]): Caller => ({
+    ...member(projectId),
+    can: rbac(allowed),
+  });
+
+  it('refuses a create, patch or delete RBAC refuses, and writes nothing', async () => {
+    const { store, svc } = service();
+    const made = await svc.create(caller('proj-a', ['create ns-a', 'get ns-a']), body('one'));
+    const reader = caller('proj-a', ['get ns-a', 'list ns-a']);
+    expect((await refusal(svc.create(reader, body()))).kind).to.equal('Forbidden');
+    expect((await refusal(svc.update(reader, made.id, { function_input: 'two' }))).kind).to.equal(
+      'Forbidden',
+    );
+    expect((await refusal(svc.remove(reader, made.id))).kind).to.equal('Forbidden');
+    expect(store.list('ns-a').map((j) => j.spec.functionInput)).to.deep.equal(['one']);
+  });
+
+  it('makes no namespace for a caller RBAC would not let make jobs (no squatting a name)', async () => {
+    const { store, svc } = service();
+    asked.length = 0;
+    const err = await refusal(svc.create(caller('payments', ['create payments']), body()));
+    expect(err.kind).to.equal('Forbidden');
+    expect(asked[0]).to.equal('create ');
+    expect([...store.namespaces.keys()]).to.not.include('payments');
+    await svc.create(caller('payments', ['create ', 'create payments']), body());
+    expect([...store.namespaces.keys()]).to.include('payments');
+  });
+});
