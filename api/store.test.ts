@@ -187,4 +187,26 @@ describe('KubeJobStore over fakes', () => {
     expect(await s.store.namespaceOf('qinling-system', false)).to.equal(undefined);
     expect(s.store.projectOf('qinling-system')).to.equal(undefined);
   });
+
+  it('deletes with one call as the caller (no CronJob right), and returns once the job is gone', async () => {
+    const s = scene(() => ({ status: 200, body: {} }), { deleteWaitMs: 10_000 });
+    const withStatus = { ...obj('10'), status: { cronJobName: 'job-x' } };
+    s.jobsLw.emit('add', withStatus);
+    let returned = false;
+    const removing = s.store.remove(withStatus).then(() => (returned = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(returned, 'waits while the finalizer holds the object').to.equal(false);
+    s.jobsLw.emit('delete', withStatus); // the operator suspended the CronJob and released it
+    await removing;
+    expect(s.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal([
+      'DELETE /apis/qinling.io/v1/namespaces/ns-a/qinlingjobs/job-x',
+    ]);
+  });
+
+  it('an operator away: the delete returns at its bound, the job already hidden', async () => {
+    const s = scene(() => ({ status: 200, body: {} }), { deleteWaitMs: 30 });
+    s.jobsLw.emit('add', obj('10'));
+    await s.store.remove(obj('10'));
+    expect(s.store.byId(UID)).to.equal(undefined);
+  });
 });

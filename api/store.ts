@@ -46,7 +46,10 @@ export interface JobStore {
   update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date, as?: Impersonation): Promise<QinlingJob>;
   /** The job as the apiserver has it now (after a conflict); undefined when gone. */
   latest(job: QinlingJob, as?: Impersonation): Promise<QinlingJob | undefined>;
-  /** Suspends the job's CronJob first, so no run starts once the delete has returned. */
+  /**
+   * Deletes the job and waits (bounded) until it is gone: the operator suspends its CronJob
+   * before it lets the delete finish, so no run starts once the delete has returned.
+   */
   remove(job: QinlingJob, as?: Impersonation): Promise<void>;
   /**
    * The namespace holding a project's jobs; made (labelled, with its quota) when `create` and
@@ -80,7 +83,11 @@ export interface StoreOptions {
   tenancy?: TenancyOptions;
   /** The quota of the namespaces the facade makes; none when absent. */
   quota?: NamespaceQuota;
+  /** Longest a DELETE waits for the job to be gone (the operator suspends its CronJob first). */
+  deleteWaitMs?: number;
 }
+
+export const DELETE_WAIT_MS = 5000;
 
 /** Every QinlingJob and every namespace, each as one informer cache. */
 export function storeCaches(kube: Kube, log: Logger, watchTimeoutSeconds: number) {
@@ -122,6 +129,9 @@ export class KubeJobStore implements JobStore {
    */
   private readonly overlay = new Map<string, { job: QinlingJob | null; until: number }>();
   private readonly now: () => number;
+  /** Deletes waiting for their object to go (the operator's finalizer): uid -> done. */
+  private readonly deleting = new Map<string, () => void>();
+  private readonly deleteWaitMs: number;
   private readonly tenancy: TenancyOptions;
   private readonly quota: NamespaceQuota | undefined;
   /** The project map, recomputed on the first use after a namespace changed. */
@@ -135,6 +145,7 @@ export class KubeJobStore implements JobStore {
     opts: StoreOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.deleteWaitMs = opts.deleteWaitMs ?? DELETE_WAIT_MS;
     this.tenancy = opts.tenancy ?? { byName: false, reserved: new Set() };
     this.quota = opts.quota;
     const caches = opts.caches ?? storeCaches(kube, log, opts.watchTimeoutSeconds ?? 0);
@@ -144,8 +155,10 @@ export class KubeJobStore implements JobStore {
       this.projects = undefined;
     });
     this.jobs.on((verb, j) => {
-      if (verb === 'delete') this.byUid.delete(j.metadata.uid);
-      else this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);
+      if (verb === 'delete') {
+        this.byUid.delete(j.metadata.uid);
+        this.deleting.get(j.metadata.uid)?.();
+      } else this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);
       // The cache has caught up with our write: its own event (resourceVersions are opaque, so
       // equal, never compared), or the object's delete. A relist may skip our write's event;
       // the entry's deadline covers that.
@@ -303,20 +316,11 @@ export class KubeJobStore implements JobStore {
 
   async remove(job: QinlingJob, as?: Impersonation): Promise<void> {
     const { namespace, name, uid } = job.metadata;
-    const cronJob = job.status?.cronJobName;
-    if (cronJob) {
-      // As the facade: suspending the job's own CronJob is part of deleting it, not a user's act.
-      await this.call(undefined, {
-        method: 'PATCH',
-        path: `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/cronjobs/${encodeURIComponent(cronJob)}`,
-        body: { spec: { suspend: true } },
-        contentType: 'application/merge-patch+json',
-      });
-    }
     // The tombstone goes first: were it written after the DELETE returned, the watch's delete
     // event could already have passed, and nothing would ever clear it.
     const before = this.overlay.get(uid);
     this.overlay.set(uid, { job: null, until: this.now() + OVERLAY_TTL_MS });
+    const gone = this.gone(uid);
     try {
       await this.call(as, {
         method: 'DELETE',
@@ -324,10 +328,30 @@ export class KubeJobStore implements JobStore {
         body: { propagationPolicy: 'Background', preconditions: { uid } },
       });
     } catch (err) {
+      gone.cancel();
       if (before) this.overlay.set(uid, before);
       else this.overlay.delete(uid);
       throw err;
     }
+    // A job whose CronJob may fire on its own carries the operator's finalizer: the object goes
+    // once the operator has suspended that CronJob. Waiting for it keeps "no run starts once
+    // the delete has returned"; an operator away makes this wait end at its bound, not hang.
+    await gone.done;
+  }
+
+  /** Resolves when the cache sees the job deleted, or after deleteWaitMs. */
+  private gone(uid: string): { done: Promise<void>; cancel: () => void } {
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => finish(), this.deleteWaitMs);
+      finish = () => {
+        clearTimeout(timer);
+        this.deleting.delete(uid);
+        resolve();
+      };
+      this.deleting.set(uid, finish);
+    });
+    return { done, cancel: finish };
   }
 
   private remember(j: QinlingJob): void {

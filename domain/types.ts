@@ -11,6 +11,11 @@ export const LABEL_JOB_UID = 'qinling.io/job-uid';
 export const LABEL_FUNCTION_ID = 'qinling.io/function-id';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'qinling-jobs';
+/**
+ * On a job whose CronJob may fire on its own: deleting the job leaves it in place until the
+ * operator has suspended that CronJob, so no run starts while garbage collection catches up.
+ */
+export const FINALIZER = 'qinling.io/suspend-cronjob';
 /** On Jobs the operator starts itself (one-shots, overrides, final counted runs). */
 export const ANNOTATION_SCHEDULED = 'qinling.io/scheduled-time';
 /** Set by the CronJob controller on every Job it creates (KEP-4026). */
@@ -89,6 +94,7 @@ export interface ObjectMeta {
   resourceVersion?: string;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }

@@ -50,7 +50,10 @@ export class FakeKube {
         },
         createNamespacedJob: rec('createNamespacedJob'),
       },
-      custom: { replaceNamespacedCustomObjectStatus: rec('replaceNamespacedCustomObjectStatus') },
+      custom: {
+        replaceNamespacedCustomObjectStatus: rec('replaceNamespacedCustomObjectStatus'),
+        patchNamespacedCustomObject: rec('patchNamespacedCustomObject'),
+      },
       core: {
         createNamespacedEvent: rec('createNamespacedEvent'),
         listNamespacedPod: () => Promise.resolve({ items: [] }),

@@ -5,9 +5,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
+import { operatorRunsAll } from '../domain/next.js';
 import { observeRun, type ObservedRun } from '../domain/observe.js';
 import { plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type QinlingJob } from '../domain/types.js';
+import { API_VERSION, FINALIZER, GROUP, KIND, PLURAL, VERSION, type QinlingJob } from '../domain/types.js';
 import type { Informers } from './informers.js';
 import { isNotFound, statusCode, type Kube } from '../kube/client.js';
 import type { Metrics } from './metrics.js';
@@ -32,13 +33,20 @@ export class Reconciler {
 
   async reconcile(namespace: string, name: string): Promise<Outcome> {
     const job = this.informers.jobs.get(namespace, name);
-    if (!job || job.metadata.deletionTimestamp) {
+    if (!job) {
       await this.suspendOrphan(namespace, name);
+      return {};
+    }
+    if (job.metadata.deletionTimestamp) {
+      await this.release(job);
       return {};
     }
     const cached = this.informers.cronJobs.get(namespace, cronJobName(name));
     const now = this.now();
     let p = plan(job, await this.observe(job, cached), now, this.cfg);
+    // A CronJob that may fire on its own is made only under the finalizer.
+    if (!operatorRunsAll(job) && p.cronJob && !job.metadata.finalizers?.includes(FINALIZER))
+      await this.protect(job);
     if (!cached && p.cronJob && !(await this.createCronJob(p.cronJob))) {
       // The name is taken by a CronJob the cache does not hold: someone else's (it lacks our
       // label), or ours just created. Plan again with it, so a foreign one is left alone.
@@ -66,6 +74,68 @@ export class Reconciler {
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
+    }
+  }
+
+  /** Adds the finalizer; on a stale read the 409 requeues the key quietly. */
+  private async protect(job: QinlingJob): Promise<void> {
+    const { namespace, name, resourceVersion } = job.metadata;
+    await this.kube.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        body: { metadata: { resourceVersion, finalizers: [...(job.metadata.finalizers ?? []), FINALIZER] } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  /**
+   * The job is being deleted: suspend its CronJob, if it is this job's (patched whatever the
+   * cache says of `suspend`: a CronJob just made or unsuspended may not show yet), then let the
+   * delete finish. The test on the list keeps a concurrent change of the finalizers intact.
+   */
+  private async release(job: QinlingJob): Promise<void> {
+    const { namespace, name, uid } = job.metadata;
+    const at = job.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
+    if (at < 0) return;
+    const cj =
+      this.informers.cronJobs.get(namespace, cronJobName(name)) ?? (await this.readCronJob(namespace, name));
+    if (cj?.metadata?.ownerReferences?.some((o) => o.uid === uid)) {
+      try {
+        await this.kube.batch.patchNamespacedCronJob(
+          {
+            name: cj.metadata.name ?? '',
+            namespace,
+            body: [{ op: 'add', path: '/spec/suspend', value: true }],
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        );
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    try {
+      await this.kube.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+          body: [
+            { op: 'test', path: `/metadata/finalizers/${at}`, value: FINALIZER },
+            { op: 'remove', path: `/metadata/finalizers/${at}` },
+          ],
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+      this.log.info({ namespace, job: name }, 'suspended the CronJob of a deleted job; delete released');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 

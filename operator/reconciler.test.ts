@@ -128,18 +128,98 @@ describe('Reconciler: one pass against fakes', () => {
 
   it('an unchanged world writes nothing', async () => {
     const w = world('2026-11-27T12:00:10Z');
-    w.caches.jobs.set('p1/once', job({ pattern: '0 0 1 1 *' }));
+    const protectedJob = (st?: QinlingJob['status']): QinlingJob => {
+      const j = job({ pattern: '0 0 1 1 *' }, st);
+      return { ...j, metadata: { ...j.metadata, finalizers: ['qinling.io/suspend-cronjob'] } };
+    };
+    w.caches.jobs.set('p1/once', protectedJob());
     w.caches.cronJobs.set('p1/once', ownedCronJob());
     await w.r.reconcile('p1', 'once');
     const written = (
       w.kube.calls.find((c) => c.api === 'replaceNamespacedCustomObjectStatus')?.args.body as QinlingJob
     ).status;
-    w.caches.jobs.set('p1/once', job({ pattern: '0 0 1 1 *' }, written));
+    w.caches.jobs.set('p1/once', protectedJob(written));
     const cj = w.kube.calls.find((c) => c.api === 'replaceNamespacedCronJob')?.args.body as
       V1CronJob | undefined;
     if (cj) w.caches.cronJobs.set('p1/once', { ...cj, metadata: { ...cj.metadata, uid: 'cj-uid' } });
     w.kube.calls = [];
     await w.r.reconcile('p1', 'once');
     expect(w.kube.names()).to.deep.equal([]);
+  });
+
+  describe('the finalizer: a CronJob that fires on its own never outlives its job’s delete', () => {
+    const recurring = (finalizers?: string[], deletionTimestamp?: string): QinlingJob => {
+      const j = job({ pattern: '* * * * *' });
+      return {
+        ...j,
+        metadata: {
+          ...j.metadata,
+          ...(finalizers ? { finalizers } : {}),
+          ...(deletionTimestamp ? { deletionTimestamp } : {}),
+        },
+      };
+    };
+
+    it('is added before the CronJob is made, with the resourceVersion as precondition', async () => {
+      const w = world('2026-11-27T12:00:10Z');
+      w.caches.jobs.set('p1/once', recurring(['someone.else/keep']));
+      await w.r.reconcile('p1', 'once');
+      expect(w.kube.names().slice(0, 2)).to.deep.equal([
+        'patchNamespacedCustomObject',
+        'createNamespacedCronJob',
+      ]);
+      expect(w.kube.calls[0]?.args.body).to.deep.equal({
+        metadata: { resourceVersion: '7', finalizers: ['someone.else/keep', 'qinling.io/suspend-cronjob'] },
+      });
+    });
+
+    it('is not needed where the operator starts every run (one-shot, counted): no extra write', async () => {
+      for (const spec of [
+        { firstExecutionTime: '2026-11-27T13:00:00Z' },
+        { pattern: '* * * * *', count: 3 },
+      ]) {
+        const w = world('2026-11-27T12:00:10Z');
+        w.caches.jobs.set('p1/once', job(spec));
+        await w.r.reconcile('p1', 'once');
+        expect(w.kube.names(), JSON.stringify(spec)).to.not.include('patchNamespacedCustomObject');
+      }
+    });
+
+    it('on delete: suspends the job’s own CronJob (whatever the cache says), then releases', async () => {
+      const w = world('2026-11-27T12:00:10Z');
+      w.caches.jobs.set('p1/once', recurring(['a/b', 'qinling.io/suspend-cronjob'], '2026-11-27T12:00:09Z'));
+      w.caches.cronJobs.set('p1/once', ownedCronJob()); // the cache says suspended; it may not be
+      await w.r.reconcile('p1', 'once');
+      expect(w.kube.names()).to.deep.equal(['patchNamespacedCronJob', 'patchNamespacedCustomObject']);
+      expect(w.kube.calls[0]?.args.body).to.deep.equal([{ op: 'add', path: '/spec/suspend', value: true }]);
+      expect(w.kube.calls[1]?.args.body).to.deep.equal([
+        { op: 'test', path: '/metadata/finalizers/1', value: 'qinling.io/suspend-cronjob' },
+        { op: 'remove', path: '/metadata/finalizers/1' },
+      ]);
+    });
+
+    it('on delete: a CronJob of that name that is not the job’s is left alone; the delete is released', async () => {
+      const w = world('2026-11-27T12:00:10Z');
+      w.caches.jobs.set('p1/once', recurring(['qinling.io/suspend-cronjob'], '2026-11-27T12:00:09Z'));
+      w.kube.cronJobs.set('once', {
+        metadata: { name: 'once', namespace: 'p1', uid: 'x' },
+        spec: { schedule: '* * * * *', jobTemplate: {} },
+      });
+      await w.r.reconcile('p1', 'once');
+      expect(w.kube.names()).to.deep.equal(['readNamespacedCronJob', 'patchNamespacedCustomObject']);
+    });
+
+    it('a failed suspend keeps the finalizer (the pass fails and is retried)', async () => {
+      const w = world('2026-11-27T12:00:10Z');
+      w.caches.jobs.set('p1/once', recurring(['qinling.io/suspend-cronjob'], '2026-11-27T12:00:09Z'));
+      w.caches.cronJobs.set('p1/once', ownedCronJob());
+      w.kube.fail.patchNamespacedCronJob = 500;
+      const err = await w.r.reconcile('p1', 'once').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(Error);
+      expect(w.kube.names()).to.deep.equal(['patchNamespacedCronJob']);
+    });
   });
 });

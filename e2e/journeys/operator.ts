@@ -18,7 +18,7 @@ export const FUNCTION_ID = '5b2a7c1e-1111-4222-8333-944455556666';
 
 /** What the operator may do in a namespace it serves; nothing more (no deletes: GC does those). */
 export const OPERATOR_RULES: V1PolicyRule[] = [
-  { apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs: ['list', 'watch'] },
+  { apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs: ['list', 'watch', 'patch'] },
   { apiGroups: ['qinling.io'], resources: ['qinlingjobs/status'], verbs: ['update'] },
   {
     apiGroups: ['batch'],

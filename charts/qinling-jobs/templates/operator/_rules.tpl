@@ -1,7 +1,9 @@
 {{- define "qinling-jobs.operatorRules" -}}
+# patch: only for its finalizer (added to a job whose CronJob may fire on its own, removed once
+# a deleted job's CronJob is suspended).
 - apiGroups: [qinling.io]
   resources: [qinlingjobs]
-  verbs: [list, watch]
+  verbs: [list, watch, patch]
 - apiGroups: [qinling.io]
   resources: [qinlingjobs/status]
   verbs: [update]
