@@ -1,9 +1,18 @@
 // The objects a QinlingJob owns, built by pure functions: the CronJob (one per job, name derived
-// from the job's), and the Jobs the operator starts itself at exact times.
+// from the job's), the ConfigMap holding its function input, and the Jobs the operator starts
+// itself at exact times.
 import { createHash } from 'node:crypto';
-import type { V1CronJob, V1EnvVar, V1Job, V1JobTemplateSpec } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1CronJob,
+  V1EnvVar,
+  V1Job,
+  V1JobTemplateSpec,
+  V1OwnerReference,
+} from '@kubernetes/client-node';
 import type { PlannerConfig } from './config.js';
 import {
+  ANNOTATION_INPUT_SHA256,
   ANNOTATION_SCHEDULED,
   API_VERSION,
   KIND,
@@ -28,9 +37,28 @@ export function runJobName(cronJob: string, scheduled: Date): string {
   return `${cronJob}-${Math.floor(scheduled.getTime() / 1000)}`;
 }
 
-/** Kubernetes expands `$(VAR)` in env values; `$$` keeps the input byte for byte. */
+/** The ConfigMap holding a job's function input: one per job, beside its CronJob (<= 58 chars). */
+export function inputConfigMapName(jobName: string): string {
+  return `${cronJobName(jobName)}-input`;
+}
+
+/** The ConfigMap key the input is stored under. */
+export const INPUT_KEY = 'input';
+
+/** A short SHA-256 of the input: the pod template changes exactly when the input does. */
+export function inputSha256(input: string): string {
+  return createHash('sha256').update(input, 'utf8').digest('hex').slice(0, 16);
+}
+
+/** Kubernetes expands `$(VAR)` in literal env values; `$$` keeps the value byte for byte. */
 export function escapeEnv(value: string): string {
   return value.replaceAll('$', '$$$$');
+}
+
+function ownedBy(job: QinlingJob): V1OwnerReference[] {
+  return [
+    { apiVersion: API_VERSION, kind: KIND, name: job.metadata.name, uid: job.metadata.uid, controller: true },
+  ];
 }
 
 function labels(job: QinlingJob): Record<string, string> {
@@ -49,7 +77,13 @@ function invokerEnv(job: QinlingJob, cfg: PlannerConfig): V1EnvVar[] {
     { name: 'QJ_FUNCTION_ID', value: escapeEnv(s.functionId ?? '') },
     { name: 'QJ_FUNCTION_VERSION', value: String(s.functionVersion ?? 0) },
     { name: 'QJ_FUNCTION_ALIAS', value: escapeEnv(s.functionAlias ?? '') },
-    { name: 'QJ_FUNCTION_INPUT', value: escapeEnv(s.functionInput ?? '') },
+    {
+      // Read from the job's ConfigMap, not copied into every CronJob, Job and Pod. Not optional:
+      // a missing ConfigMap stops the container (CreateContainerConfigError) instead of posting
+      // an empty input. valueFrom values are not `$(VAR)`-expanded, so no escaping.
+      name: 'QJ_FUNCTION_INPUT',
+      valueFrom: { configMapKeyRef: { name: inputConfigMapName(job.metadata.name), key: INPUT_KEY } },
+    },
     { name: 'QJ_TIMEOUT_SECONDS', value: String(cfg.invokeTimeoutSeconds) },
     {
       name: 'QJ_SCHEDULED_TIME',
@@ -77,7 +111,10 @@ function jobTemplate(job: QinlingJob, cfg: PlannerConfig): V1JobTemplateSpec {
       backoffLimit: 0, // Qinling never retried a run; a retry is a second call to the function.
       activeDeadlineSeconds: cfg.invokeTimeoutSeconds + 60,
       template: {
-        metadata: { labels: l },
+        metadata: {
+          labels: l,
+          annotations: { [ANNOTATION_INPUT_SHA256]: inputSha256(job.spec.functionInput ?? '') },
+        },
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: cfg.invokerServiceAccount,
@@ -136,15 +173,7 @@ export function desiredCronJob(job: QinlingJob, cfg: PlannerConfig, p: CronJobPa
       name: cronJobName(job.metadata.name),
       namespace: job.metadata.namespace,
       labels: labels(job),
-      ownerReferences: [
-        {
-          apiVersion: API_VERSION,
-          kind: KIND,
-          name: job.metadata.name,
-          uid: job.metadata.uid,
-          controller: true,
-        },
-      ],
+      ownerReferences: ownedBy(job),
     },
     spec: {
       schedule: pattern ?? oneShotSchedule(p.oneShotAt ?? new Date(0)),
@@ -156,6 +185,27 @@ export function desiredCronJob(job: QinlingJob, cfg: PlannerConfig, p: CronJobPa
       failedJobsHistoryLimit: cfg.failedJobsHistoryLimit,
       jobTemplate: jobTemplate(job, cfg),
     },
+  };
+}
+
+/**
+ * The job's function input, stored once. Every job has one, an empty input included, so the pod
+ * template has one shape. Owned by the QinlingJob, so garbage collection removes it with the job.
+ * A ConfigMap, not a Secret: the input is not a secret (namespace readers can read it, as they
+ * could read it in the QinlingJob), and a right to create Secrets in every namespace would let
+ * the operator mint a token for any ServiceAccount (a `service-account-token` Secret).
+ */
+export function desiredInputConfigMap(job: QinlingJob): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: inputConfigMapName(job.metadata.name),
+      namespace: job.metadata.namespace,
+      labels: labels(job),
+      ownerReferences: ownedBy(job),
+    },
+    data: { [INPUT_KEY]: job.spec.functionInput ?? '' },
   };
 }
 
@@ -187,7 +237,10 @@ export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, 
       ...tpl.spec,
       template: {
         ...podTemplate,
-        metadata: { ...podTemplate.metadata, annotations: { [ANNOTATION_SCHEDULED]: at } },
+        metadata: {
+          ...podTemplate.metadata,
+          annotations: { ...podTemplate.metadata?.annotations, [ANNOTATION_SCHEDULED]: at },
+        },
         spec: podTemplate.spec ?? { containers: [] },
       },
     },

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import type { V1CronJob } from '@kubernetes/client-node';
 import { defaultPlannerConfig as cfg } from './config.js';
-import { escapeEnv } from './children.js';
 import type { ObservedRun } from './observe.js';
 import { plan, type Observed } from './planner.js';
 import type { QinlingJob, QinlingJobSpec, QinlingJobStatus } from './types.js';
@@ -165,13 +164,40 @@ describe('planner: a first tick too near for the CronJob to fire it', () => {
   });
 });
 
-describe('planner: function input is passed as data', () => {
+describe('planner: the function input is stored once, in the job’s ConfigMap', () => {
   const input = ['{"q": "it\'s \\"quoted\\"", "cmd": "$(rm -rf /)", "cost": "$$5"}', 'line2 ünï'].join('\n');
-  const p = plan(job({ pattern: '* * * * *', functionInput: input }), none, at('2026-11-27T12:00:00Z'), cfg);
-  const env = p.cronJob?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env ?? [];
-  it('escapes $ so the kubelet expansion gives the input back byte for byte', () => {
-    expect(env.find((e) => e.name === 'QJ_FUNCTION_INPUT')?.value).to.equal(escapeEnv(input));
-    expect(escapeEnv('a$(b)$$c')).to.equal('a$$(b)$$$$c');
+  const spec = { pattern: '* * * * *', functionInput: input };
+  it('plans the ConfigMap beside the CronJob, with the input as it is (no $ escaping)', () => {
+    const p = plan(job(spec), none, at('2026-11-27T12:00:00Z'), cfg);
+    expect(p.input?.metadata?.name).to.equal('nightly-input');
+    expect(p.input?.data).to.deep.equal({ input });
+    expect(JSON.stringify(p.cronJob)).to.not.contain('rm -rf');
+  });
+  it('plans none for an invalid job (its CronJob is only held)', () => {
+    const p = plan(
+      job({ ...spec, pattern: '0 0 30 2 *' }),
+      { runs: [], cronJob: ownedCronJob(false) },
+      at('2026-11-27T12:00:00Z'),
+      cfg,
+    );
+    expect(p.input).to.equal(undefined);
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+  });
+  it('a ConfigMap of that name not ours: Ready=False NameConflict, the CronJob held, nothing started', () => {
+    const oneShot = { firstExecutionTime: '2026-11-27T12:00:00Z', functionInput: input };
+    const due = job(oneShot, { nextExecutionTime: '2026-11-27T12:00:00.000Z', nextRunByOperator: true });
+    const observed = { runs: [], cronJob: ownedCronJob(false), foreignInput: 'nightly-input' };
+    const p = plan(due, observed, at('2026-11-27T12:00:00.100Z'), cfg);
+    expect(p.status.conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'False',
+      reason: 'NameConflict',
+      message: 'ConfigMap nightly-input exists and is not owned by this job; it is left alone',
+    });
+    expect(p.events.map((e) => e.reason)).to.include('NameConflict');
+    expect(p.cronJob?.spec?.suspend).to.equal(true);
+    expect(p.cronJob?.spec?.jobTemplate).to.deep.equal({}); // left as it was
+    expect(p.input).to.equal(undefined);
+    expect(p.startRuns).to.deep.equal([]);
   });
 });
 

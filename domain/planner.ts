@@ -3,8 +3,8 @@
 // of small pure steps, each returning values: count what ran, decide the phase, take the
 // intended next run, settle the ticks that are due, decide whether the CronJob may fire, and
 // compute the one time to look again.
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
-import { desiredCronJob, runJob, cronJobName } from './children.js';
+import type { V1ConfigMap, V1CronJob, V1Job, V1ObjectMeta } from '@kubernetes/client-node';
+import { desiredCronJob, desiredInputConfigMap, runJob, cronJobName } from './children.js';
 import type { PlannerConfig } from './config.js';
 import { setCondition } from './conditions.js';
 import { countRuns, type Counted } from './count.js';
@@ -21,12 +21,16 @@ export interface Observed {
   cronJob?: V1CronJob;
   /** Our runs (see observe.ts: Jobs our CronJob controls, named for their time). */
   runs: ObservedRun[];
+  /** The name of a ConfigMap found where the job's input belongs, not owned by the job. */
+  foreignInput?: string;
 }
 
 export interface Plan {
   status: QinlingJobStatus;
   /** The CronJob as it should be; undefined: leave whatever exists alone. */
   cronJob?: V1CronJob;
+  /** The ConfigMap holding the input `cronJob`'s pods read: written before `cronJob` and runs. */
+  input?: V1ConfigMap;
   /** Runs the operator must start now, each claimed in `status` first (write status, then create). */
   startRuns: V1Job[];
   events: PlannedEvent[];
@@ -69,7 +73,7 @@ const iso = (d: Date | undefined) => d?.toISOString();
 const date = (s: string | undefined) => (s ? new Date(s) : undefined);
 const ms = (s: string) => new Date(s).getTime();
 
-export function owned(job: QinlingJob, cj: V1CronJob | undefined): boolean {
+export function owned(job: QinlingJob, cj: { metadata?: V1ObjectMeta } | undefined): boolean {
   return cj?.metadata?.ownerReferences?.some((o) => o.controller && o.uid === job.metadata.uid) ?? false;
 }
 
@@ -164,12 +168,15 @@ function planValid(
   const result = { counted: counted.fresh, missed: s.missed.length + s.skipped };
   const existing = observed.cronJob;
   if (existing && !owned(job, existing)) {
-    const msg = `CronJob ${existing.metadata?.name} exists and is not owned by this job; it is left alone`;
-    if (conditionMessage(job.status ?? {}, 'Ready') !== msg) {
-      events.push({ type: 'Warning', reason: 'NameConflict', message: msg });
-    }
-    status = withCondition(status, job, now, ['Ready', 'False', 'NameConflict', msg]);
-    return { status, startRuns: [], events, ...result };
+    const c = nameConflict(job, now, status, `CronJob ${existing.metadata?.name}`);
+    return { status: c.status, startRuns: [], events: [...events, ...c.events], ...result };
+  }
+  if (observed.foreignInput) {
+    const c = nameConflict(job, now, status, `ConfigMap ${observed.foreignInput}`);
+    // Our CronJob's pods would read someone else's input: hold it, as for an invalid spec.
+    const cronJob = existing?.spec ? { ...existing, spec: { ...existing.spec, suspend: true } } : undefined;
+    const held = cronJob ? { cronJob } : {};
+    return { status: c.status, ...held, startRuns: [], events: [...events, ...c.events], ...result };
   }
   status = withCondition(status, job, now, ['Ready', 'True', 'CronJobReady', '']);
   const next = date(status.nextExecutionTime);
@@ -197,11 +204,27 @@ function planValid(
   return {
     status,
     cronJob,
+    input: desiredInputConfigMap(job),
     startRuns,
     events,
     ...result,
     ...(wake !== undefined ? { requeueAfterMs: Math.max(wake - now.getTime(), 0) } : {}),
   };
+}
+
+/** A name the job needs is taken by an object it does not own: Ready=False, and one Warning. */
+function nameConflict(
+  job: QinlingJob,
+  now: Date,
+  status: QinlingJobStatus,
+  what: string,
+): { status: QinlingJobStatus; events: PlannedEvent[] } {
+  const msg = `${what} exists and is not owned by this job; it is left alone`;
+  const events: PlannedEvent[] =
+    conditionMessage(job.status ?? {}, 'Ready') !== msg
+      ? [{ type: 'Warning', reason: 'NameConflict', message: msg }]
+      : [];
+  return { status: withCondition(status, job, now, ['Ready', 'False', 'NameConflict', msg]), events };
 }
 
 /** The intended next run, settled against what ran and what is due. */

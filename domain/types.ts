@@ -20,6 +20,8 @@ export const FINALIZER = 'qinling.io/suspend-cronjob';
 export const ANNOTATION_SCHEDULED = 'qinling.io/scheduled-time';
 /** Set by the CronJob controller on every Job it creates (KEP-4026). */
 export const ANNOTATION_CRONJOB_SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
+/** On the pod template: which function input (its ConfigMap's content) a run reads. */
+export const ANNOTATION_INPUT_SHA256 = 'qinling.io/input-sha256';
 
 export interface QinlingJobSpec {
   /** Qinling's free-text name (the REST `name`); not metadata.name. */

@@ -1,7 +1,7 @@
 // Small fakes of the Kubernetes API surfaces the operator calls, for component tests of pure
 // control logic (journeys use the real control plane). Each records its calls in order and can
 // be told to fail one call with a status code, as the apiserver would.
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import type { QinlingJob } from '../domain/types.js';
 
@@ -19,6 +19,8 @@ export class FakeKube {
   /** Method name -> status code its next call fails with (once). */
   fail: Failures = {};
   cronJobs = new Map<string, V1CronJob>();
+  /** ConfigMaps by name, as the apiserver holds them: create refuses a taken name. */
+  configMaps = new Map<string, V1ConfigMap>();
 
   private record(api: string, args: Record<string, unknown>): void {
     this.calls.push({ api, args });
@@ -55,6 +57,23 @@ export class FakeKube {
         patchNamespacedCustomObject: rec('patchNamespacedCustomObject'),
       },
       core: {
+        createNamespacedConfigMap: (args: { body: V1ConfigMap }) => {
+          this.record('createNamespacedConfigMap', args);
+          const name = args.body.metadata?.name ?? '';
+          if (this.configMaps.has(name)) return Promise.reject(apiError(409));
+          this.configMaps.set(name, args.body);
+          return Promise.resolve(args.body);
+        },
+        readNamespacedConfigMap: (args: { name: string }) => {
+          this.record('readNamespacedConfigMap', args);
+          const cm = this.configMaps.get(args.name);
+          return cm ? Promise.resolve(cm) : Promise.reject(apiError(404));
+        },
+        replaceNamespacedConfigMap: (args: { name: string; body: V1ConfigMap }) => {
+          this.record('replaceNamespacedConfigMap', args);
+          this.configMaps.set(args.name, args.body);
+          return Promise.resolve(args.body);
+        },
         createNamespacedEvent: rec('createNamespacedEvent'),
         listNamespacedPod: () => Promise.resolve({ items: [] }),
       },

@@ -1,13 +1,19 @@
 // One reconcile pass for one QinlingJob: read the world from the caches, ask the planner, and
 // make the few writes it calls for. Idempotent and level-based: any pass may be repeated.
-import { PatchStrategy, setHeaderOptions, type V1CronJob, type V1Job } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type V1ConfigMap,
+  type V1CronJob,
+  type V1Job,
+} from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
 import { operatorRunsAll } from '../domain/next.js';
 import { observeRun, type ObservedRun } from '../domain/observe.js';
-import { plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
+import { owned, plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
 import { API_VERSION, FINALIZER, GROUP, KIND, PLURAL, VERSION, type QinlingJob } from '../domain/types.js';
 import type { Informers } from './informers.js';
 import { isNotFound, statusCode, type Kube } from '../kube/client.js';
@@ -43,10 +49,22 @@ export class Reconciler {
     }
     const cached = this.informers.cronJobs.get(namespace, cronJobName(name));
     const now = this.now();
-    let p = plan(job, await this.observe(job, cached), now, this.cfg);
+    const observed = await this.observe(job, cached);
+    let p = plan(job, observed, now, this.cfg);
     // A CronJob that may fire on its own is made only under the finalizer.
     if (!operatorRunsAll(job) && p.cronJob && !job.metadata.finalizers?.includes(FINALIZER))
       await this.protect(job);
+    // The input before the CronJob whose pods read it, and before any run started below. It is
+    // written only when the CronJob's template is to change (its annotation carries the input's
+    // hash), so a steady state costs no call and the operator caches no ConfigMap.
+    if (
+      p.input &&
+      p.cronJob &&
+      templateChanges(p.cronJob, cached) &&
+      !(await this.writeInput(job, p.input))
+    ) {
+      p = plan(job, { ...observed, foreignInput: p.input.metadata?.name ?? '' }, now, this.cfg);
+    }
     if (!cached && p.cronJob && !(await this.createCronJob(p.cronJob))) {
       // The name is taken by a CronJob the cache does not hold: someone else's (it lacks our
       // label), or ours just created. Plan again with it, so a foreign one is left alone.
@@ -193,6 +211,40 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Creates or updates the input ConfigMap; false when its name is taken by one the job does not
+   * own, which is left alone.
+   */
+  private async writeInput(job: QinlingJob, want: V1ConfigMap): Promise<boolean> {
+    const namespace = want.metadata?.namespace ?? '';
+    const name = want.metadata?.name ?? '';
+    try {
+      await this.kube.core.createNamespacedConfigMap({ namespace, body: want });
+      this.log.info({ namespace, configMap: name }, 'created input ConfigMap');
+      return true;
+    } catch (err) {
+      if (statusCode(err) !== 409) throw err;
+    }
+    let have: V1ConfigMap;
+    try {
+      have = await this.kube.core.readNamespacedConfigMap({ name, namespace });
+    } catch (err) {
+      if (isNotFound(err)) throw conflict(); // deleted in between: look again
+      throw err;
+    }
+    if (!owned(job, have)) return false;
+    const data = isDeepStrictEqual(have.data ?? {}, want.data ?? {}) && !have.binaryData;
+    if (data && isSubset(want.metadata, have.metadata)) return true; // written already (a race)
+    // A replace at the version read: a concurrent writer (a second leader) makes it a 409.
+    await this.kube.core.replaceNamespacedConfigMap({
+      name,
+      namespace,
+      body: { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata?.resourceVersion } },
+    });
+    this.log.info({ namespace, configMap: name }, 'updated input ConfigMap');
+    return true;
+  }
+
   /** Creates the CronJob; false when its name is already taken. */
   private async createCronJob(want: V1CronJob): Promise<boolean> {
     const namespace = want.metadata?.namespace ?? '';
@@ -306,6 +358,11 @@ export class Reconciler {
  */
 export function sameJson(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+}
+
+/** Whether writing `want` over `existing` changes what its pods run (or creates it). */
+function templateChanges(want: V1CronJob, existing: V1CronJob | undefined): boolean {
+  return !existing || !isSubset(want.spec?.jobTemplate, existing.spec?.jobTemplate);
 }
 
 /** Handled by the controller like a 409 from the apiserver: a quiet, prompt requeue. */

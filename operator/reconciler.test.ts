@@ -1,8 +1,9 @@
 // Component tests of one reconcile pass against small fakes of the API and the caches: the order
-// of writes (a run is claimed in status before its Job exists), conflicts, a foreign CronJob of
+// of writes (a run is claimed in status before its Job exists; the input ConfigMap is written
+// before the CronJob and the runs that read it), conflicts, a foreign CronJob or ConfigMap of
 // the same name, and a deleted job's CronJob suspended at once.
 import { expect } from 'chai';
-import type { V1CronJob } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { defaultPlannerConfig as cfg } from '../domain/config.js';
 import type { QinlingJob } from '../domain/types.js';
@@ -22,6 +23,7 @@ const job = (spec: QinlingJob['spec'], status?: QinlingJob['status']): QinlingJo
     generation: 1,
     resourceVersion: '7',
     creationTimestamp: '2026-11-27T11:00:00Z',
+    finalizers: ['qinling.io/suspend-cronjob'], // in place, as the first pass of a recurring job leaves it
   },
   spec: { functionId: 'f-1', ...spec },
   ...(status ? { status } : {}),
@@ -164,10 +166,9 @@ describe('Reconciler: one pass against fakes', () => {
       const w = world('2026-11-27T12:00:10Z');
       w.caches.jobs.set('p1/once', recurring(['someone.else/keep']));
       await w.r.reconcile('p1', 'once');
-      expect(w.kube.names().slice(0, 2)).to.deep.equal([
-        'patchNamespacedCustomObject',
-        'createNamespacedCronJob',
-      ]);
+      const names = w.kube.names();
+      expect(names[0]).to.equal('patchNamespacedCustomObject');
+      expect(names).to.include('createNamespacedCronJob');
       expect(w.kube.calls[0]?.args.body).to.deep.equal({
         metadata: { resourceVersion: '7', finalizers: ['someone.else/keep', 'qinling.io/suspend-cronjob'] },
       });
@@ -221,5 +222,148 @@ describe('Reconciler: one pass against fakes', () => {
       expect(err).to.be.instanceOf(Error);
       expect(w.kube.names()).to.deep.equal(['patchNamespacedCronJob']);
     });
+  });
+});
+
+const WRITES = /^(create|replace|patch)/;
+const writes = (w: ReturnType<typeof world>) => w.kube.names().filter((n) => WRITES.test(n));
+const lastBody = <T>(w: ReturnType<typeof world>, ...apis: string[]): T | undefined =>
+  w.kube.calls.filter((c) => apis.includes(c.api)).at(-1)?.args.body as T | undefined;
+const inputEnvOf = (o: V1CronJob | V1Job | undefined) => {
+  const spec =
+    o && 'jobTemplate' in (o.spec ?? {}) ? (o as V1CronJob).spec?.jobTemplate.spec : (o as V1Job)?.spec;
+  return spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'QJ_FUNCTION_INPUT');
+};
+
+/** One pass, then the caches as the watches would fill them from that pass's writes. */
+async function pass(w: ReturnType<typeof world>, spec: QinlingJob['spec']): Promise<void> {
+  w.kube.calls = [];
+  await w.r.reconcile('p1', 'once');
+  const status = lastBody<QinlingJob>(w, 'replaceNamespacedCustomObjectStatus')?.status;
+  if (status) w.caches.jobs.set('p1/once', job(spec, status));
+  const cj = lastBody<V1CronJob>(w, 'createNamespacedCronJob', 'replaceNamespacedCronJob');
+  if (cj) {
+    const created = new Date('2026-11-27T11:00:01Z');
+    w.caches.cronJobs.set('p1/once', {
+      ...cj,
+      metadata: { ...cj.metadata, uid: 'cj-uid', creationTimestamp: created },
+    });
+  }
+}
+
+/** What the code before the input ConfigMap made: the input as a literal, `$`-escaped, env value. */
+function legacyCronJob(input: string, suspend = true): V1CronJob {
+  const env = [
+    { name: 'QJ_RUNTIME_MODE', value: 'qinling' },
+    { name: 'QJ_FUNCTION_INPUT', value: input.replaceAll('$', '$$$$') },
+  ];
+  const containers = [{ name: 'invoke', image: 'qinling-jobs', args: ['invoke'], env }];
+  const jobTemplate = {
+    spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers } } },
+  };
+  return { ...ownedCronJob(), spec: { schedule: '0 12 27 11 *', suspend, jobTemplate } };
+}
+
+describe('Reconciler: the function input is stored once, in a ConfigMap written first', () => {
+  const input = '{"cmd": "$(QJ_RUNTIME_TOKEN) $$5"}\nünïcødé ✓';
+  const recurring = { pattern: '0 0 1 1 *', functionInput: input };
+
+  it('a new job: the ConfigMap is created before the CronJob, which holds no copy of the input', async () => {
+    const w = world('2026-11-27T12:00:10Z');
+    w.caches.jobs.set('p1/once', job(recurring));
+    await pass(w, recurring);
+    expect(writes(w).slice(0, 2)).to.deep.equal(['createNamespacedConfigMap', 'createNamespacedCronJob']);
+    expect(w.kube.configMaps.get('once-input')?.data).to.deep.equal({ input });
+    const cj = lastBody<V1CronJob>(w, 'createNamespacedCronJob');
+    expect(JSON.stringify(cj)).to.not.contain('QJ_RUNTIME_TOKEN) $$');
+    expect(inputEnvOf(cj)?.valueFrom?.configMapKeyRef).to.deep.equal({ name: 'once-input', key: 'input' });
+  });
+
+  it('a steady state: no call at all, not even a read of the ConfigMap', async () => {
+    const w = world('2026-11-27T12:00:10Z');
+    w.caches.jobs.set('p1/once', job(recurring));
+    await pass(w, recurring);
+    await pass(w, recurring);
+    expect(w.kube.configMaps.get('once-input')?.data).to.deep.equal({ input });
+    await pass(w, recurring);
+    expect(w.kube.names()).to.deep.equal([]);
+  });
+
+  it('an input change rewrites the ConfigMap (ours, by owner uid), then patches the CronJob', async () => {
+    const w = world('2026-11-27T12:00:10Z');
+    w.caches.jobs.set('p1/once', job(recurring));
+    await pass(w, recurring);
+    await pass(w, recurring);
+    const before = w.caches.cronJobs.get('p1/once');
+    const changed = { ...recurring, functionInput: 'the new input $(X)' };
+    w.caches.jobs.set('p1/once', job(changed, w.caches.jobs.get('p1/once')?.status));
+    await pass(w, changed);
+    expect(w.kube.names().filter((n) => /ConfigMap|CronJob$/.test(n))).to.deep.equal([
+      'createNamespacedConfigMap', // 409: it exists
+      'readNamespacedConfigMap',
+      'replaceNamespacedConfigMap',
+      'replaceNamespacedCronJob',
+    ]);
+    expect(w.kube.configMaps.get('once-input')?.data).to.deep.equal({ input: 'the new input $(X)' });
+    const hash = (c: V1CronJob | undefined) =>
+      c?.spec?.jobTemplate.spec?.template.metadata?.annotations?.['qinling.io/input-sha256'];
+    const after = lastBody<V1CronJob>(w, 'replaceNamespacedCronJob');
+    expect(hash(after)).to.be.a('string').and.not.equal(hash(before));
+    await pass(w, changed);
+    expect(w.kube.names()).to.deep.equal([]);
+  });
+
+  it('an upgrade: a CronJob with the input in its env is rewritten, the ConfigMap first, then a due run', async () => {
+    const w = world('2026-11-27T12:00:00.100Z');
+    dueOneShot(w);
+    const spec = { firstExecutionTime: '2026-11-27T12:00:00Z', functionInput: input };
+    w.caches.jobs.set('p1/once', job(spec, w.caches.jobs.get('p1/once')?.status));
+    w.caches.cronJobs.set('p1/once', legacyCronJob(input));
+    await w.r.reconcile('p1', 'once');
+    expect(writes(w)).to.deep.equal([
+      'createNamespacedConfigMap',
+      'replaceNamespacedCronJob',
+      'replaceNamespacedCustomObjectStatus',
+      'createNamespacedJob',
+    ]);
+    expect(w.kube.configMaps.get('once-input')?.data).to.deep.equal({ input });
+    const cj = lastBody<V1CronJob>(w, 'replaceNamespacedCronJob');
+    expect(inputEnvOf(cj)).to.not.have.property('value');
+    expect(JSON.stringify(cj)).to.not.contain('QJ_RUNTIME_TOKEN)');
+    const run = lastBody<V1Job>(w, 'createNamespacedJob');
+    expect(inputEnvOf(run)?.valueFrom?.configMapKeyRef).to.deep.equal({ name: 'once-input', key: 'input' });
+  });
+
+  it('a ConfigMap of that name that is not ours: left alone, no CronJob, Ready=False NameConflict', async () => {
+    const w = world('2026-11-27T12:00:10Z');
+    w.caches.jobs.set('p1/once', job(recurring));
+    const theirs: V1ConfigMap = {
+      metadata: { name: 'once-input', namespace: 'p1', uid: 'x' },
+      data: { a: 'b' },
+    };
+    w.kube.configMaps.set('once-input', theirs);
+    await w.r.reconcile('p1', 'once');
+    expect(w.kube.configMaps.get('once-input')).to.equal(theirs);
+    expect(w.kube.names()).to.not.include('replaceNamespacedConfigMap');
+    expect(w.kube.names()).to.not.include('createNamespacedCronJob');
+    const status = lastBody<QinlingJob>(w, 'replaceNamespacedCustomObjectStatus')?.status;
+    expect(status?.conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'False',
+      reason: 'NameConflict',
+      message: 'ConfigMap once-input exists and is not owned by this job; it is left alone',
+    });
+  });
+
+  it('a foreign ConfigMap where an old CronJob reads its input: the CronJob is held, no run starts', async () => {
+    const w = world('2026-11-27T12:00:00.100Z');
+    dueOneShot(w);
+    w.caches.cronJobs.set('p1/once', legacyCronJob('x', false));
+    w.kube.configMaps.set('once-input', { metadata: { name: 'once-input', namespace: 'p1' }, data: {} });
+    await w.r.reconcile('p1', 'once');
+    expect(w.kube.names()).to.not.include('createNamespacedJob');
+    expect(w.kube.names()).to.not.include('replaceNamespacedConfigMap');
+    const cj = lastBody<V1CronJob>(w, 'replaceNamespacedCronJob');
+    expect(cj?.spec?.suspend).to.equal(true);
+    expect(cj?.spec?.jobTemplate).to.deep.equal(legacyCronJob('x').spec?.jobTemplate);
   });
 });

@@ -7,7 +7,7 @@ import { clients, eventually, kubectl } from './support.js';
 import { clearOfTick, executions, FUNCTION_ID, getJob, jobWhere, withOperator } from './operator.js';
 
 describe('journey: operator — a recurring job', function () {
-  const { batch } = clients();
+  const { batch, core } = clients();
   const scene = withOperator('op-recur');
 
   const input = [
@@ -58,6 +58,21 @@ describe('journey: operator — a recurring job', function () {
     });
     expect(pod?.containers[0]?.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
     expect(pod?.automountServiceAccountToken).to.equal(false);
+    // The input is stored once, in the job's ConfigMap (owned, so collected with the job); the
+    // template only refers to it and carries its hash.
+    expect(JSON.stringify(cj.spec)).to.not.contain('ünïcødé');
+    expect(pod?.containers[0]?.env?.find((e) => e.name === 'QJ_FUNCTION_INPUT')).to.deep.equal({
+      name: 'QJ_FUNCTION_INPUT',
+      valueFrom: { configMapKeyRef: { name: 'ticker-input', key: 'input' } },
+    });
+    expect(jt?.template.metadata?.annotations?.['qinling.io/input-sha256']).to.match(/^[0-9a-f]{16}$/);
+    const cm = await core.readNamespacedConfigMap({ name: 'ticker-input', namespace: scene.ns });
+    expect(cm.data).to.deep.equal({ input });
+    expect(cm.metadata?.ownerReferences?.[0]).to.include({
+      kind: 'QinlingJob',
+      uid: job.metadata.uid,
+      controller: true,
+    });
     const printed = await kubectl('get', 'qjob', '-n', scene.ns);
     expect(printed).to.match(/ticker\s+Running\s+\* \* \* \* \*\s+\d{4}-/);
   });

@@ -26,6 +26,7 @@ export const OPERATOR_RULES: V1PolicyRule[] = [
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
   },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },

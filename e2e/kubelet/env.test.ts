@@ -59,6 +59,37 @@ describe('env: container environment', () => {
     expect(env).to.not.have.property('S');
   });
 
+  it('a non-optional ConfigMap key (the function input): a missing ConfigMap or key fails the container', async () => {
+    const input = '$(A) ünï\n';
+    const withInput: EnvSources = {
+      ...sources,
+      configMap: (_ns, name) => Promise.resolve(name === 'job-input' ? { input } : undefined),
+    };
+    const ref = (name: string, key: string) => [
+      { name: 'QJ_FUNCTION_INPUT', valueFrom: { configMapKeyRef: { name, key } } },
+    ];
+    const env = await containerEnv(
+      pod,
+      { name: 'x', env: [{ name: 'A', value: 'a' }, ...ref('job-input', 'input')] },
+      '',
+      withInput,
+      {},
+    );
+    expect(env.QJ_FUNCTION_INPUT).to.equal(input);
+    for (const [name, key, message] of [
+      ['gone-input', 'input', 'configmap "gone-input" not found'],
+      ['job-input', 'other', "couldn't find key other in ConfigMap ns/job-input"],
+    ] as const) {
+      const err = await containerEnv(pod, { name: 'x', env: ref(name, key) }, '', withInput, {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as ConfigError).reason).to.equal('CreateContainerConfigError');
+      expect(String(err)).to.contain(message);
+    }
+  });
+
   it('fails for a missing key', async () => {
     let err: unknown;
     try {

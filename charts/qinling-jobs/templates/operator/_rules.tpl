@@ -14,6 +14,12 @@
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [list, watch, create]
+# Each job's function input, stored once (read by its pods through configMapKeyRef). Read and
+# written by name only: no list/watch, the operator caches none. ConfigMaps, not Secrets: a
+# right to create Secrets would let the operator mint any ServiceAccount's token.
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, create, update]
 # A failed run's reason comes from its pod's termination message.
 - apiGroups: [""]
   resources: [pods]
