@@ -103,3 +103,9 @@ readinessProbe:
   timeoutSeconds: 2
   failureThreshold: 2
 {{- end }}
+
+{{/* Whether a project maps onto an unlabelled namespace of its name: on only where RBAC decides. */}}
+{{- define "qinling-jobs.namespaceByName" -}}
+{{- $v := .Values.api.tenancy.namespaceByName -}}
+{{- if kindIs "invalid" $v -}}{{ eq .Values.api.auth.mode "kubernetes" }}{{- else -}}{{ $v }}{{- end -}}
+{{- end }}
