@@ -66,6 +66,11 @@ export const apiOptions = {
     1,
     300,
   ),
+  'admin-role': str(
+    'static and keystone auth: the role that makes an admin (in keystone mode, on the admin project)',
+    'QJ_API_ADMIN_ROLE',
+    'admin',
+  ),
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),
   'create-namespaces': bool("make a project's namespace on its first job", 'QJ_API_CREATE_NAMESPACES', true),
   namespaces: list(
@@ -126,7 +131,12 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       },
       { unavailable: (reason) => log.warn({ reason }, 'keystone unavailable') },
     );
-  } else auth = new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
+  } else
+    auth = new StaticTokens(o['token-file'], {
+      adminRole: o['admin-role'],
+      loaded: (tokens, skipped) => log.info({ tokens, skipped }, 'token file loaded'),
+      problem: (reason) => log.warn({ reason }, 'token file'),
+    });
   const service = new JobService(store, {
     createNamespaces: o['create-namespaces'],
     ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
