@@ -66,10 +66,30 @@ export const apiOptions = {
     1,
     300,
   ),
+  'keystone-public-url': str(
+    "keystone auth: Keystone's address for clients in WWW-Authenticate (www_authenticate_uri); --keystone-url without /v3 when empty",
+    'QJ_KEYSTONE_PUBLIC_URL',
+    '',
+  ),
+  'keystone-admin-project': str(
+    "keystone auth: the admin project (id, or name in --keystone-admin-project-domain); --admin-role there makes an admin, as does a token's is_admin_project: true",
+    'QJ_KEYSTONE_ADMIN_PROJECT',
+    '',
+  ),
+  'keystone-admin-project-domain': str(
+    "keystone auth: the admin project's domain (name or id), when it is given by name",
+    'QJ_KEYSTONE_ADMIN_PROJECT_DOMAIN',
+    'Default',
+  ),
   'admin-role': str(
     'static and keystone auth: the role that makes an admin (in keystone mode, on the admin project)',
     'QJ_API_ADMIN_ROLE',
     'admin',
+  ),
+  'admin-cross-project-writes': bool(
+    "let admins change and delete other projects' jobs (they always may list and read them)",
+    'QJ_API_ADMIN_CROSS_PROJECT_WRITES',
+    false,
   ),
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),
   'create-namespaces': bool("make a project's namespace on its first job", 'QJ_API_CREATE_NAMESPACES', true),
@@ -128,6 +148,12 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         password: () => (file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : fromEnv),
         cacheMs: o['keystone-cache-seconds'] * 1000,
         timeoutMs: o['keystone-timeout-seconds'] * 1000,
+        admin: {
+          role: o['admin-role'],
+          project: o['keystone-admin-project'],
+          projectDomain: o['keystone-admin-project-domain'],
+        },
+        ...(o['keystone-public-url'] ? { publicUrl: o['keystone-public-url'] } : {}),
       },
       { unavailable: (reason) => log.warn({ reason }, 'keystone unavailable') },
     );
@@ -139,6 +165,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     });
   const service = new JobService(store, {
     createNamespaces: o['create-namespaces'],
+    adminCrossProjectWrites: o['admin-cross-project-writes'],
     ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
   });
   const app = makeApp({

@@ -17,6 +17,12 @@ export interface ServiceOptions {
    * namespace is ever made (it would not be served).
    */
   namespaces?: ReadonlySet<string>;
+  /**
+   * Admins may change and delete other projects' jobs. Off by default: Qinling's contract grants
+   * admins listing (all_projects, project_id), and reading one of the jobs so listed; writing
+   * into another project is a separate, explicit grant.
+   */
+  adminCrossProjectWrites?: boolean;
 }
 
 /**
@@ -60,15 +66,22 @@ export class JobService {
   }
 
   /**
-   * The job if the caller may see it; another project's job does not exist for them. Under
+   * The job if the caller may see it; another project's job does not exist for them. An admin
+   * sees every project's jobs, but may change them only with adminCrossProjectWrites. Under
    * kubernetes auth, reading it from the cache also needs RBAC's yes for `get` there.
    */
-  private async visible(caller: Caller, id: string): Promise<QinlingJob> {
+  private async visible(caller: Caller, id: string, write = false): Promise<QinlingJob> {
     this.ready();
     const job = this.store.byId(id) ?? (await this.readThrough(caller, id));
     if (!job || !this.served(job.metadata.namespace)) throw notFound(id);
-    if (!caller.isAdmin && this.store.projectOf(job.metadata.namespace) !== caller.projectId)
-      throw notFound(id);
+    if (this.store.projectOf(job.metadata.namespace) !== caller.projectId) {
+      if (!caller.isAdmin) throw notFound(id);
+      if (write && !this.opts.adminCrossProjectWrites)
+        throw new DomainError(
+          'Forbidden',
+          "Operation not allowed: admins may not change other projects' jobs.",
+        );
+    }
     if (caller.can && !(await caller.can('get', job.metadata.namespace))) throw notFound(id);
     return job;
   }
@@ -153,7 +166,7 @@ export class JobService {
 
   /** Retries on a conflict with the latest version: the operator's status writes come and go. */
   async update(caller: Caller, id: string, body: unknown): Promise<WireJob> {
-    let job = await this.visible(caller, id);
+    let job = await this.visible(caller, id, true);
     for (let attempt = 0; ; attempt++) {
       const patch = specFromUpdate(body, job, this.now());
       if (Object.keys(patch).length === 0) return this.wire(job);
@@ -170,7 +183,7 @@ export class JobService {
   }
 
   async remove(caller: Caller, id: string): Promise<void> {
-    await this.store.remove(await this.visible(caller, id), caller.actAs);
+    await this.store.remove(await this.visible(caller, id, true), caller.actAs);
   }
 }
 
