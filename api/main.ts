@@ -91,6 +91,11 @@ export const apiOptions = {
     'QJ_API_ADMIN_CROSS_PROJECT_WRITES',
     false,
   ),
+  'token-audience': str(
+    'kubernetes auth: the audience tokens must be issued for (kubectl create token <sa> --audience <this>)',
+    'QJ_API_TOKEN_AUDIENCE',
+    'qinling-jobs',
+  ),
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),
   'create-namespaces': bool("make a project's namespace on its first job", 'QJ_API_CREATE_NAMESPACES', true),
   namespaces: list(
@@ -133,7 +138,8 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   const kube = loadKube(o.kubeconfig);
   const store = new KubeJobStore(kube, log, { watchTimeoutSeconds: o['watch-timeout-seconds'] });
   let auth: Authenticator;
-  if (o.auth === 'kubernetes') auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns));
+  if (o.auth === 'kubernetes')
+    auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns), { audience: o['token-audience'] });
   else if (o.auth === 'keystone') {
     const file = o['keystone-password-file'];
     const fromEnv = env[PASSWORD_ENV] ?? '';
