@@ -445,3 +445,49 @@ describe('api: serving only the operator’s namespaces', () => {
     expect((await call('GET', '/v1/jobs', 'tok-b')).json.jobs).to.deep.equal([]);
   });
 });
+
+describe('api: what an admin may do in other projects', () => {
+  const admin = { userId: 'root', projectId: 'proj-a', roles: ['admin'], isAdmin: true };
+  const member = { userId: 'bob', projectId: 'proj-b', roles: ['member'], isAdmin: false };
+  const body = { function_id: FID, pattern: '0 5 * * *', name: 'b-job' };
+  const cases = [
+    { name: 'by default', writes: undefined, canWrite: false },
+    { name: 'with adminCrossProjectWrites', writes: true, canWrite: true },
+  ];
+  for (const tc of cases) {
+    it(`${tc.name}: lists and reads every project; ${tc.canWrite ? 'may' : 'may not'} change or delete`, async () => {
+      const store = new FakeStore();
+      const svc = new JobService(
+        store,
+        { createNamespaces: true, ...(tc.writes ? { adminCrossProjectWrites: tc.writes } : {}) },
+        () => NOW,
+      );
+      const job = await svc.create(member, body);
+      expect((await svc.list(admin, { all_projects: 'true' })).map((j) => j.id)).to.deep.equal([job.id]);
+      expect((await svc.list(admin, { project_id: 'proj-b' })).map((j) => j.id)).to.deep.equal([job.id]);
+      expect((await svc.get(admin, job.id)).name).to.equal('b-job');
+      const put = await svc.update(admin, job.id, { status: 'paused' }).then(
+        (j) => j.status,
+        (err: Error & { kind?: string }) => `${err.kind}: ${err.message}`,
+      );
+      const del = await svc.remove(admin, job.id).then(
+        () => 'removed',
+        (err: Error & { kind?: string }) => `${err.kind}: ${err.message}`,
+      );
+      if (tc.canWrite) {
+        expect([put, del]).to.deep.equal(['paused', 'removed']);
+      } else {
+        const refused = "Forbidden: Operation not allowed: admins may not change other projects' jobs.";
+        expect([put, del]).to.deep.equal([refused, refused]);
+        expect((await svc.get(member, job.id)).status).to.equal('running');
+      }
+    });
+  }
+
+  it("an admin's own project's jobs are theirs to change, whatever the option", async () => {
+    const svc = new JobService(new FakeStore(), { createNamespaces: true }, () => NOW);
+    const job = await svc.create(admin, body);
+    expect((await svc.update(admin, job.id, { status: 'paused' })).status).to.equal('paused');
+    await svc.remove(admin, job.id);
+  });
+});

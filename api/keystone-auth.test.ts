@@ -23,7 +23,10 @@ async function fakeKeystone() {
     logins: 0,
     serviceExpires: T0 + 3_600_000,
     validService: new Set<string>(),
-    tokens: new Map<string, { project?: string; roles: string[]; expires: number }>(),
+    tokens: new Map<
+      string,
+      { project?: string; name?: string; isAdminProject?: boolean; roles: string[]; expires: number }
+    >(),
     loginStatus: 201,
     validateStatus: 0,
     hang: false,
@@ -52,7 +55,16 @@ async function fakeKeystone() {
         token: {
           expires_at: iso(t.expires),
           user: { id: 'u-1', name: 'user-a' },
-          ...(t.project ? { project: { id: t.project, name: 'proj-a' } } : {}),
+          ...(t.project
+            ? {
+                project: {
+                  id: t.project,
+                  name: t.name ?? 'proj-a',
+                  domain: { id: 'default', name: 'Default' },
+                },
+              }
+            : {}),
+          ...(t.isAdminProject !== undefined ? { is_admin_project: t.isAdminProject } : {}),
           roles: t.roles.map((name) => ({ id: `r-${name}`, name })),
         },
       });
@@ -115,7 +127,8 @@ describe('KeystoneTokens', () => {
       roles: ['member', 'reader'],
       isAdmin: false,
     });
-    expect((await auth.authenticate('tok-admin'))?.isAdmin).to.equal(true);
+    // The admin role alone is no admin: it must be held on the admin project.
+    expect((await auth.authenticate('tok-admin'))?.isAdmin).to.equal(false);
     const [login, check] = ks.seen;
     expect(login?.url).to.equal('/v3/auth/tokens?nocatalog');
     expect(JSON.parse(login?.body ?? '')).to.deep.equal({
@@ -132,6 +145,42 @@ describe('KeystoneTokens', () => {
     expect(check?.headers).to.include({ 'x-auth-token': 'svc-1', 'x-subject-token': 'tok-a' });
     expect(ks.state.logins).to.equal(1);
     expect(auth.challenge).to.equal(`Keystone uri="${ks.url}"`);
+  });
+
+  it('admin is the configured role on the configured admin project, by id or by name', async () => {
+    ks.state.tokens.set('tok-b-admin', { project: 'p-b', roles: ['admin'], expires: T0 + 3_600_000 });
+    ks.state.tokens.set('tok-named', {
+      project: 'p-n',
+      name: 'ops',
+      roles: ['admin'],
+      expires: T0 + 3_600_000,
+    });
+    const byId = make({ admin: { role: 'admin', project: 'p-admin', projectDomain: 'Default' } });
+    expect((await byId.authenticate('tok-admin'))?.isAdmin).to.equal(true);
+    expect((await byId.authenticate('tok-b-admin'))?.isAdmin).to.equal(false);
+    const byName = make({ admin: { role: 'admin', project: 'ops', projectDomain: 'Default' } });
+    expect((await byName.authenticate('tok-named'))?.isAdmin).to.equal(true);
+    expect((await byName.authenticate('tok-admin'))?.isAdmin).to.equal(false);
+  });
+
+  it("takes Keystone's own is_admin_project: true", async () => {
+    ks.state.tokens.set('tok-k', {
+      project: 'p-k',
+      isAdminProject: true,
+      roles: ['admin'],
+      expires: T0 + 3_600_000,
+    });
+    const auth = make({ admin: { role: 'admin', project: '', projectDomain: 'Default' } });
+    expect((await auth.authenticate('tok-k'))?.isAdmin).to.equal(true);
+    expect((await auth.authenticate('tok-admin'))?.isAdmin).to.equal(false);
+  });
+
+  it('sends clients to the public URL in WWW-Authenticate, when one is given', () => {
+    expect(make().challenge).to.equal(`Keystone uri="${ks.url}"`);
+    expect(make({ publicUrl: 'https://keystone.example.com/v3/' }).challenge).to.equal(
+      'Keystone uri="https://keystone.example.com/v3"',
+    );
+    expect(make({ publicUrl: 'https://keystone.example.com/v3/' }).challenge).to.not.include(ks.url);
   });
 
   it('keeps a valid token until the cache bound, then asks again', async () => {
@@ -328,10 +377,93 @@ describe('v3Root', () => {
 });
 
 describe('callerOf', () => {
-  it('admin among the roles (implied ones included) makes an admin', () => {
-    const c = callerOf({
-      token: { user: { id: 'u' }, project: { id: 'p' }, roles: [{ name: 'admin' }, { name: 'reader' }] },
-    });
-    expect(c).to.deep.equal({ userId: 'u', projectId: 'p', roles: ['admin', 'reader'], isAdmin: true });
+  const policy = { role: 'admin', project: 'p-admin', projectDomain: 'Default' };
+  const token = (project: Record<string, unknown>, roles: string[], extra: Record<string, unknown> = {}) => ({
+    token: { user: { id: 'u' }, project, roles: roles.map((name) => ({ name })), ...extra },
   });
+  const inDefault = { id: 'default', name: 'Default' };
+  const cases: {
+    name: string;
+    body: ReturnType<typeof token>;
+    admin?: typeof policy;
+    want: boolean;
+  }[] = [
+    {
+      name: 'the admin role on the admin project, by id',
+      body: token({ id: 'p-admin', name: 'x', domain: inDefault }, ['admin', 'reader']),
+      admin: policy,
+      want: true,
+    },
+    {
+      name: 'the admin role on the admin project, by name in its domain',
+      body: token({ id: 'p-1', name: 'admin', domain: inDefault }, ['admin']),
+      admin: { ...policy, project: 'admin' },
+      want: true,
+    },
+    {
+      name: 'the domain by id',
+      body: token({ id: 'p-1', name: 'admin', domain: inDefault }, ['admin']),
+      admin: { ...policy, project: 'admin', projectDomain: 'default' },
+      want: true,
+    },
+    {
+      name: 'a project of that name in another domain',
+      body: token({ id: 'p-1', name: 'admin', domain: { id: 'd-2', name: 'Other' } }, ['admin']),
+      admin: { ...policy, project: 'admin' },
+      want: false,
+    },
+    {
+      name: 'the admin role on any other project',
+      body: token({ id: 'p-b', name: 'proj-b', domain: inDefault }, ['admin', 'member', 'reader']),
+      admin: policy,
+      want: false,
+    },
+    {
+      name: 'a member of the admin project',
+      body: token({ id: 'p-admin', name: 'admin', domain: inDefault }, ['member', 'reader']),
+      admin: policy,
+      want: false,
+    },
+    {
+      name: "Keystone's is_admin_project: true with the admin role",
+      body: token({ id: 'p-k', name: 'cloud', domain: inDefault }, ['admin'], { is_admin_project: true }),
+      admin: { ...policy, project: '' },
+      want: true,
+    },
+    {
+      name: 'is_admin_project: true without the admin role',
+      body: token({ id: 'p-k', name: 'cloud', domain: inDefault }, ['member'], { is_admin_project: true }),
+      admin: policy,
+      want: false,
+    },
+    {
+      name: 'is_admin_project: false on another project',
+      body: token({ id: 'p-b', name: 'proj-b', domain: inDefault }, ['admin'], { is_admin_project: false }),
+      admin: { ...policy, project: '' },
+      want: false,
+    },
+    {
+      name: 'a configured role other than admin',
+      body: token({ id: 'p-admin', name: 'x', domain: inDefault }, ['cloud-admin']),
+      admin: { ...policy, role: 'cloud-admin' },
+      want: true,
+    },
+    {
+      name: 'plain admin when another role is configured',
+      body: token({ id: 'p-admin', name: 'x', domain: inDefault }, ['admin']),
+      admin: { ...policy, role: 'cloud-admin' },
+      want: false,
+    },
+    {
+      name: 'no admin policy: nobody',
+      body: token({ id: 'p-admin', name: 'admin', domain: inDefault }, ['admin'], { is_admin_project: true }),
+      want: false,
+    },
+  ];
+  for (const tc of cases)
+    it(`${tc.name}: ${tc.want ? 'admin' : 'no admin'}`, () => {
+      const c = callerOf(tc.body, tc.admin);
+      expect(c?.isAdmin).to.equal(tc.want);
+      expect(c?.projectId).to.equal(tc.body.token.project.id);
+    });
 });

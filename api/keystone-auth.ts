@@ -25,6 +25,28 @@ export interface KeystoneConfig {
   maxEntries?: number;
   /** Most validations waiting on Keystone at once; more is a 503, so a flood of new tokens cannot pile up. */
   maxInFlight?: number;
+  /** Who is Qinling's admin; nobody when absent. */
+  admin?: AdminPolicy;
+  /**
+   * The address clients are sent to in `WWW-Authenticate` (keystonemiddleware's
+   * `www_authenticate_uri`), as given; when absent, `url` without `/v3`. Set it whenever `url`
+   * is an internal address clients cannot (or should not) reach.
+   */
+  publicUrl?: string;
+}
+
+/**
+ * Admin is the admin role held on the admin project: the configured one (by id, or by name in
+ * its domain), or the one Keystone itself marks with `is_admin_project: true` (when Keystone's
+ * `[resource] admin_project_name` is set). The role on any other project makes no admin: in
+ * Keystone every project has its own admins.
+ */
+export interface AdminPolicy {
+  role: string;
+  /** The admin project's id or name; none when empty. */
+  project: string;
+  /** The admin project's domain (name or id), when `project` is a name. */
+  projectDomain: string;
 }
 
 /** After a failed service login, requests are answered 503 this long before logging in again. */
@@ -45,8 +67,9 @@ interface TokenBody {
   token?: {
     expires_at?: string;
     user?: { id?: string; name?: string };
-    project?: { id?: string; name?: string };
+    project?: { id?: string; name?: string; domain?: { id?: string; name?: string } };
     roles?: { name?: string }[];
+    is_admin_project?: boolean;
   };
 }
 
@@ -54,13 +77,24 @@ const unavailable = () =>
   new HttpError(503, 'The identity service is unavailable; try again shortly.', { 'retry-after': '5' });
 
 /** The caller a validated token stands for; undefined when it is not scoped to a project. */
-export function callerOf(body: TokenBody): Caller | undefined {
+export function callerOf(body: TokenBody, admin?: AdminPolicy): Caller | undefined {
   const t = body.token;
   const projectId = t?.project?.id;
   const userId = t?.user?.id;
   if (!projectId || !userId) return undefined;
   const roles = (t.roles ?? []).map((r) => r.name ?? '').filter(Boolean);
-  return { userId, projectId, roles, isAdmin: roles.includes('admin') };
+  return { userId, projectId, roles, isAdmin: isAdminToken(t, roles, admin) };
+}
+
+function isAdminToken(t: NonNullable<TokenBody['token']>, roles: string[], admin?: AdminPolicy): boolean {
+  if (!admin || !roles.includes(admin.role)) return false;
+  // Only an explicit true: keystoneauth reads a missing flag as true, for old Keystones.
+  if (t.is_admin_project === true) return true;
+  const p = t.project ?? {};
+  if (!admin.project) return false;
+  if (p.id === admin.project) return true;
+  const d = p.domain ?? {};
+  return p.name === admin.project && (d.name === admin.projectDomain || d.id === admin.projectDomain);
 }
 
 export class KeystoneTokens implements Authenticator {
@@ -81,7 +115,8 @@ export class KeystoneTokens implements Authenticator {
     private readonly now: () => number = Date.now,
   ) {
     this.root = v3Root(cfg.url);
-    this.challenge = `Keystone uri="${this.root.replace(/\/v3$/, '')}"`;
+    const shown = cfg.publicUrl ? cfg.publicUrl.replace(/\/+$/, '') : this.root.replace(/\/v3$/, '');
+    this.challenge = `Keystone uri="${shown}"`;
     this.valid = new ExpiringCache(cfg.maxEntries ?? 10_000, now);
     this.refused = new ExpiringCache(Math.ceil((cfg.maxEntries ?? 10_000) / 10), now);
   }
@@ -121,7 +156,7 @@ export class KeystoneTokens implements Authenticator {
       throw unavailable();
     }
     const body = res.body as TokenBody;
-    const caller = callerOf(body);
+    const caller = callerOf(body, this.cfg.admin);
     if (!caller) {
       this.refused.set(key, true, now + Math.min(this.cfg.cacheMs, 60_000));
       return undefined;

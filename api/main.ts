@@ -20,7 +20,7 @@ export const apiOptions = {
   port: int('port to listen on (Qinling used 7070)', 'QJ_API_PORT', 7070, 0, 65535),
   bind: str('address to listen on', 'QJ_API_BIND', '0.0.0.0'),
   auth: oneOf(
-    'how tokens are checked: static (a token file), kubernetes (TokenReview, then impersonation) or keystone (Keystone v3)',
+    'how tokens are checked: static (a token file), kubernetes (TokenReview, then SubjectAccessReviews) or keystone (Keystone v3)',
     'QJ_API_AUTH',
     'static',
     ['static', 'kubernetes', 'keystone'] as const,
@@ -65,6 +65,36 @@ export const apiOptions = {
     5,
     1,
     300,
+  ),
+  'keystone-public-url': str(
+    "keystone auth: Keystone's address for clients in WWW-Authenticate (www_authenticate_uri); --keystone-url without /v3 when empty",
+    'QJ_KEYSTONE_PUBLIC_URL',
+    '',
+  ),
+  'keystone-admin-project': str(
+    "keystone auth: the admin project (id, or name in --keystone-admin-project-domain); --admin-role there makes an admin, as does a token's is_admin_project: true",
+    'QJ_KEYSTONE_ADMIN_PROJECT',
+    '',
+  ),
+  'keystone-admin-project-domain': str(
+    "keystone auth: the admin project's domain (name or id), when it is given by name",
+    'QJ_KEYSTONE_ADMIN_PROJECT_DOMAIN',
+    'Default',
+  ),
+  'admin-role': str(
+    'static and keystone auth: the role that makes an admin (in keystone mode, on the admin project)',
+    'QJ_API_ADMIN_ROLE',
+    'admin',
+  ),
+  'admin-cross-project-writes': bool(
+    "let admins change and delete other projects' jobs (they always may list and read them)",
+    'QJ_API_ADMIN_CROSS_PROJECT_WRITES',
+    false,
+  ),
+  'token-audience': str(
+    'kubernetes auth: the audience tokens must be issued for (kubectl create token <sa> --audience <this>)',
+    'QJ_API_TOKEN_AUDIENCE',
+    'qinling-jobs',
   ),
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),
   'create-namespaces': bool("make a project's namespace on its first job", 'QJ_API_CREATE_NAMESPACES', true),
@@ -140,6 +170,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   const maxRuns = o['max-runs-per-project'];
   const store = new KubeJobStore(kube, log, {
     watchTimeoutSeconds: o['watch-timeout-seconds'],
+    served: o.namespaces,
     tenancy: { byName: o['project-namespace-by-name'], reserved: new Set(o['reserved-namespaces']) },
     // The count/configmaps bound leaves room for the one every namespace gets (kube-root-ca.crt).
     quota: {
@@ -151,7 +182,8 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     },
   });
   let auth: Authenticator;
-  if (o.auth === 'kubernetes') auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns) ?? ns);
+  if (o.auth === 'kubernetes')
+    auth = new KubernetesTokens(kube, (ns) => store.projectOf(ns) ?? ns, { audience: o['token-audience'] });
   else if (o.auth === 'keystone') {
     const file = o['keystone-password-file'];
     const fromEnv = env[PASSWORD_ENV] ?? '';
@@ -166,14 +198,26 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         password: () => (file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : fromEnv),
         cacheMs: o['keystone-cache-seconds'] * 1000,
         timeoutMs: o['keystone-timeout-seconds'] * 1000,
+        admin: {
+          role: o['admin-role'],
+          project: o['keystone-admin-project'],
+          projectDomain: o['keystone-admin-project-domain'],
+        },
+        ...(o['keystone-public-url'] ? { publicUrl: o['keystone-public-url'] } : {}),
       },
       { unavailable: (reason) => log.warn({ reason }, 'keystone unavailable') },
     );
-  } else auth = new StaticTokens(o['token-file'], (n) => log.info({ tokens: n }, 'token file loaded'));
+  } else
+    auth = new StaticTokens(o['token-file'], {
+      adminRole: o['admin-role'],
+      loaded: (tokens, skipped) => log.info({ tokens, skipped }, 'token file loaded'),
+      problem: (reason) => log.warn({ reason }, 'token file'),
+    });
   const service = new JobService(store, {
     createNamespaces: o['create-namespaces'],
     maxJobsPerProject: maxJobs,
     maxInputBytesPerProject: o['max-input-bytes-per-project'],
+    adminCrossProjectWrites: o['admin-cross-project-writes'],
     ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
   });
   const app = makeApp({

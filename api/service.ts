@@ -21,6 +21,12 @@ export interface ServiceOptions {
   maxJobsPerProject?: number;
   /** Most bytes of function input (UTF-8) one project's jobs may hold together (0: no limit). */
   maxInputBytesPerProject?: number;
+  /**
+   * Admins may change and delete other projects' jobs. Off by default: Qinling's contract grants
+   * admins listing (all_projects, project_id), and reading one of the jobs so listed; writing
+   * into another project is a separate, explicit grant.
+   */
+  adminCrossProjectWrites?: boolean;
 }
 
 /**
@@ -97,15 +103,22 @@ export class JobService {
   }
 
   /**
-   * The job if the caller may see it; another project's job does not exist for them. Under
+   * The job if the caller may see it; another project's job does not exist for them. An admin
+   * sees every project's jobs, but may change them only with adminCrossProjectWrites. Under
    * kubernetes auth, reading it from the cache also needs RBAC's yes for `get` there.
    */
-  private async visible(caller: Caller, id: string): Promise<QinlingJob> {
+  private async visible(caller: Caller, id: string, write = false): Promise<QinlingJob> {
     this.ready();
     const job = this.store.byId(id) ?? (await this.readThrough(caller, id));
     if (!job || !this.listed(job)) throw notFound(id);
-    if (!caller.isAdmin && this.store.projectOf(job.metadata.namespace) !== caller.projectId)
-      throw notFound(id);
+    if (this.store.projectOf(job.metadata.namespace) !== caller.projectId) {
+      if (!caller.isAdmin) throw notFound(id);
+      if (write && !this.opts.adminCrossProjectWrites)
+        throw new DomainError(
+          'Forbidden',
+          "Operation not allowed: admins may not change other projects' jobs.",
+        );
+    }
     if (caller.can && !(await caller.can('get', job.metadata.namespace))) throw notFound(id);
     return job;
   }
@@ -138,16 +151,15 @@ export class JobService {
       );
     this.checkQuota(ns, caller.projectId, spec.functionInput ?? '');
     await this.authorize(caller, 'create', ns);
-    if (idempotencyKey === undefined)
-      return this.wire(await this.store.create(ns, spec, undefined, caller.actAs));
+    if (idempotencyKey === undefined) return this.wire(await this.store.create(ns, spec, undefined));
     if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
       throw new DomainError('BadRequest', 'Invalid Idempotency-Key: 1 to 255 visible ASCII characters.');
     const name = `job-${createHash('sha256').update(`${caller.projectId}\n${idempotencyKey}`).digest('hex').slice(0, 24)}`;
     try {
-      return this.wire(await this.store.create(ns, spec, name, caller.actAs));
+      return this.wire(await this.store.create(ns, spec, name));
     } catch (err) {
       if (!isConflict(err)) throw err;
-      const earlier = await this.store.get(ns, name, caller.actAs);
+      const earlier = await this.store.get(ns, name);
       if (!earlier)
         throw new DomainError('Conflict', 'A job for this Idempotency-Key is being deleted; retry.');
       const same = Object.entries(spec).every(([k, v]) =>
@@ -197,7 +209,7 @@ export class JobService {
 
   /** Retries on a conflict with the latest version: the operator's status writes come and go. */
   async update(caller: Caller, id: string, body: unknown): Promise<WireJob> {
-    let job = await this.visible(caller, id);
+    let job = await this.visible(caller, id, true);
     for (let attempt = 0; ; attempt++) {
       const patch = specFromUpdate(body, job, this.now());
       if (Object.keys(patch).length === 0) return this.wire(job);
@@ -210,11 +222,11 @@ export class JobService {
         );
       if (attempt === 0) await this.authorize(caller, 'patch', job.metadata.namespace);
       try {
-        return this.wire(await this.store.update(job, patch, this.now(), caller.actAs));
+        return this.wire(await this.store.update(job, patch, this.now()));
       } catch (err) {
         if (!isConflict(err)) throw err;
         if (attempt >= 4) throw new DomainError('Conflict', 'The job kept changing meanwhile; retry.');
-        const latest = await this.store.latest(job, caller.actAs);
+        const latest = await this.store.latest(job);
         if (!latest) throw notFound(id);
         job = latest;
       }
@@ -222,9 +234,9 @@ export class JobService {
   }
 
   async remove(caller: Caller, id: string): Promise<void> {
-    const job = await this.visible(caller, id);
+    const job = await this.visible(caller, id, true);
     await this.authorize(caller, 'delete', job.metadata.namespace);
-    await this.store.remove(job, caller.actAs);
+    await this.store.remove(job);
   }
 
   /** Under kubernetes auth the facade writes as itself, for a caller RBAC allows the same write. */

@@ -15,7 +15,6 @@ import {
 } from '../domain/types.js';
 import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
 import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
-import { impersonationHeaders, type Impersonation } from './auth.js';
 import { Informer } from '../kube/informer.js';
 import { BoundedWatch } from '../kube/watch.js';
 import {
@@ -39,18 +38,18 @@ export interface JobStore {
   /** A job the cache does not hold yet, read from the apiserver (another replica just made it). */
   readThrough(id: string, namespaces: string[]): Promise<QinlingJob | undefined>;
   /** Creates a job; with `name`, a second create of that name fails with a 409-like error. */
-  create(namespace: string, spec: QinlingJobSpec, name?: string, as?: Impersonation): Promise<QinlingJob>;
+  create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob>;
   /** The job of that name as the apiserver has it now; undefined when there is none. */
-  get(namespace: string, name: string, as?: Impersonation): Promise<QinlingJob | undefined>;
+  get(namespace: string, name: string): Promise<QinlingJob | undefined>;
   /** Changes spec fields, stamping updated_at; fails with a 409-like error on a stale version. */
-  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date, as?: Impersonation): Promise<QinlingJob>;
+  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob>;
   /** The job as the apiserver has it now (after a conflict); undefined when gone. */
-  latest(job: QinlingJob, as?: Impersonation): Promise<QinlingJob | undefined>;
+  latest(job: QinlingJob): Promise<QinlingJob | undefined>;
   /**
    * Deletes the job and waits (bounded) until it is gone: the operator suspends its CronJob
    * before it lets the delete finish, so no run starts once the delete has returned.
    */
-  remove(job: QinlingJob, as?: Impersonation): Promise<void>;
+  remove(job: QinlingJob): Promise<void>;
   /**
    * The namespace holding a project's jobs; made (labelled, with its quota) when `create` and
    * missing. A project two namespaces claim is refused (Unavailable) until an admin resolves it.
@@ -83,31 +82,43 @@ export interface StoreOptions {
   tenancy?: TenancyOptions;
   /** The quota of the namespaces the facade makes; none when absent. */
   quota?: NamespaceQuota;
+  /** The namespaces served (cached per namespace); all when absent or empty. */
+  served?: string[];
   /** Longest a DELETE waits for the job to be gone (the operator suspends its CronJob first). */
   deleteWaitMs?: number;
 }
 
 export const DELETE_WAIT_MS = 5000;
 
-/** Every QinlingJob and every namespace, each as one informer cache. */
-export function storeCaches(kube: Kube, log: Logger, watchTimeoutSeconds: number) {
+/**
+ * Every QinlingJob (of the served namespaces, when given: the API's rights are then Roles in
+ * those) and every namespace, each as one informer cache.
+ */
+export function storeCaches(kube: Kube, log: Logger, watchTimeoutSeconds: number, served: string[] = []) {
   const watch = new BoundedWatch(kube.kc, watchTimeoutSeconds);
   const jobs = new Informer<QinlingJob>(
     'qinlingjobs',
     log,
-    () =>
+    (ns) =>
       new ListWatch<KubernetesObject>(
-        `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+        ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
         watch,
         () =>
-          kube.custom.listClusterCustomObject({
-            group: GROUP,
-            version: VERSION,
-            plural: PLURAL,
-          }) as Promise<never>,
+          (ns
+            ? kube.custom.listNamespacedCustomObject({
+                group: GROUP,
+                version: VERSION,
+                namespace: ns,
+                plural: PLURAL,
+              })
+            : kube.custom.listClusterCustomObject({
+                group: GROUP,
+                version: VERSION,
+                plural: PLURAL,
+              })) as Promise<never>,
         false,
       ),
-    [],
+    served,
   );
   const namespaces = new Informer<V1Namespace>(
     'namespaces',
@@ -148,7 +159,7 @@ export class KubeJobStore implements JobStore {
     this.deleteWaitMs = opts.deleteWaitMs ?? DELETE_WAIT_MS;
     this.tenancy = opts.tenancy ?? { byName: false, reserved: new Set() };
     this.quota = opts.quota;
-    const caches = opts.caches ?? storeCaches(kube, log, opts.watchTimeoutSeconds ?? 0);
+    const caches = opts.caches ?? storeCaches(kube, log, opts.watchTimeoutSeconds ?? 0, opts.served);
     this.jobs = caches.jobs;
     this.namespaces = caches.namespaces;
     this.namespaces.on(() => {
@@ -225,7 +236,7 @@ export class KubeJobStore implements JobStore {
    */
   async readThrough(id: string, namespaces: string[]): Promise<QinlingJob | undefined> {
     for (const ns of namespaces) {
-      const list = (await this.call(undefined, {
+      const list = (await this.call({
         method: 'GET',
         path: this.path(ns),
         headers: { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' },
@@ -239,14 +250,14 @@ export class KubeJobStore implements JobStore {
   }
 
   /**
-   * Every call the facade makes for a caller goes through here: as the caller when they are to
-   * be impersonated (kubernetes auth: RBAC decides), else as the facade. Errors become domain
+   * Every call the facade makes for a caller goes through here, as the facade (under kubernetes
+   * auth the service has asked RBAC about the caller first). Errors become domain
    * errors; 404 is `undefined`; 409 keeps its code for the service's retry.
    */
-  private async call(as: Impersonation | undefined, r: KubeRequest): Promise<unknown> {
+  private async call(r: KubeRequest): Promise<unknown> {
     let res;
     try {
-      res = await this.kube.request({ ...r, headers: { ...r.headers, ...impersonationHeaders(as) } });
+      res = await this.kube.request(r);
     } catch {
       throw new DomainError('Unavailable', 'The Kubernetes API is unreachable; try again.');
     }
@@ -266,25 +277,15 @@ export class KubeJobStore implements JobStore {
     return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
   }
 
-  async create(
-    namespace: string,
-    spec: QinlingJobSpec,
-    name?: string,
-    as?: Impersonation,
-  ): Promise<QinlingJob> {
+  async create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
     const metadata = name ? { name, namespace } : { generateName: 'job-', namespace };
     const body = { apiVersion: API_VERSION, kind: KIND, metadata, spec };
-    const j = (await this.call(as, { method: 'POST', path: this.path(namespace), body })) as QinlingJob;
+    const j = (await this.call({ method: 'POST', path: this.path(namespace), body })) as QinlingJob;
     this.remember(j);
     return j;
   }
 
-  async update(
-    job: QinlingJob,
-    patch: Partial<QinlingJobSpec>,
-    at: Date,
-    as?: Impersonation,
-  ): Promise<QinlingJob> {
+  async update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob> {
     const body = {
       metadata: {
         resourceVersion: job.metadata.resourceVersion, // a precondition: a stale read is a 409
@@ -293,7 +294,7 @@ export class KubeJobStore implements JobStore {
       spec: patch,
     };
     const path = this.path(job.metadata.namespace, job.metadata.name);
-    const j = (await this.call(as, {
+    const j = (await this.call({
       method: 'PATCH',
       path,
       body,
@@ -304,17 +305,16 @@ export class KubeJobStore implements JobStore {
     return j;
   }
 
-  async get(namespace: string, name: string, as?: Impersonation): Promise<QinlingJob | undefined> {
-    return (await this.call(as, { method: 'GET', path: this.path(namespace, name) })) as
-      QinlingJob | undefined;
+  async get(namespace: string, name: string): Promise<QinlingJob | undefined> {
+    return (await this.call({ method: 'GET', path: this.path(namespace, name) })) as QinlingJob | undefined;
   }
 
-  async latest(job: QinlingJob, as?: Impersonation): Promise<QinlingJob | undefined> {
-    const j = await this.get(job.metadata.namespace, job.metadata.name, as);
+  async latest(job: QinlingJob): Promise<QinlingJob | undefined> {
+    const j = await this.get(job.metadata.namespace, job.metadata.name);
     return j?.metadata.uid === job.metadata.uid ? j : undefined;
   }
 
-  async remove(job: QinlingJob, as?: Impersonation): Promise<void> {
+  async remove(job: QinlingJob): Promise<void> {
     const { namespace, name, uid } = job.metadata;
     // The tombstone goes first: were it written after the DELETE returned, the watch's delete
     // event could already have passed, and nothing would ever clear it.
@@ -322,7 +322,7 @@ export class KubeJobStore implements JobStore {
     this.overlay.set(uid, { job: null, until: this.now() + OVERLAY_TTL_MS });
     const gone = this.gone(uid);
     try {
-      await this.call(as, {
+      await this.call({
         method: 'DELETE',
         path: this.path(namespace, name),
         body: { propagationPolicy: 'Background', preconditions: { uid } },

@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { DomainError } from './errors.js';
 import type { QinlingJob } from './types.js';
 import { readTime, specFromCreate, specFromUpdate, toWire, wireTime } from './wire.js';
@@ -41,7 +45,27 @@ describe('wire: times', () => {
   ];
   for (const [raw, want] of cases)
     it(`reads "${raw}" as UTC`, () => expect(readTime('t', raw).toISOString()).to.equal(want));
-  for (const bad of ['tomorrow', '2026-02-30 10:00:00', '2026-11-27 25:00:00', '']) {
+  const edges: [string, string][] = [
+    ['2026-11-27T14:15:06+14:00', '2026-11-27T00:15:06.000Z'],
+    ['2026-11-27T14:15:06-12:00', '2026-11-28T02:15:06.000Z'],
+    ['2026-11-27T14:15:06+05:45', '2026-11-27T08:30:06.000Z'],
+    ['2100-12-31T23:59:59Z', '2100-12-31T23:59:59.000Z'],
+  ];
+  for (const [raw, want] of edges)
+    it(`reads "${raw}"`, () => expect(readTime('t', raw).toISOString()).to.equal(want));
+  for (const bad of [
+    'tomorrow',
+    '2026-02-30 10:00:00',
+    '2026-11-27 25:00:00',
+    '',
+    '2026-11-27T14:15:06+99:99',
+    '2026-11-27T14:15:06+14:01',
+    '2026-11-27T14:15:06-15:00',
+    '2026-11-27T14:15:06+05:60',
+    '2101-01-01T00:00:00Z',
+    '2100-12-31T23:59:59-00:01',
+    '9999-06-01 00:00:00',
+  ]) {
     it(`refuses "${bad}"`, () =>
       expect(refused(() => readTime('first_execution_time', bad))).to.contain(
         'Invalid first_execution_time',
@@ -101,6 +125,51 @@ describe("wire: create follows Qinling's rules", () => {
       'Invalid function_input: must be a string.',
     ],
     ['a negative version', { pattern: '* * * * *', function_version: -1 }, 'Invalid function_version'],
+    ['a version of 1e300', { pattern: '* * * * *', function_version: 1e300 }, 'Invalid function_version'],
+    ['a version of 2^63', { pattern: '* * * * *', function_version: 2 ** 63 }, 'Invalid function_version'],
+    ['a version past 2^53', { pattern: '* * * * *', function_version: 2 ** 53 }, 'Invalid function_version'],
+    [
+      'a first time in 9999',
+      { pattern: '0 0 1 1 *', first_execution_time: '9999-06-01 00:00:00' },
+      'Invalid first_execution_time: 9999-06-01 00:00:00',
+    ],
+    [
+      'a first run that would come after 2100 (no 29 Feb in 2100)',
+      { pattern: '0 0 29 2 *', first_execution_time: '2100-01-01 00:00:00' },
+      'Invalid first_execution_time: the first run would be after 2100.',
+    ],
+    [
+      'a first run that would come after 2100 (next year)',
+      { pattern: '0 0 1 1 *', first_execution_time: '2100-06-01 00:00:00' },
+      'Invalid first_execution_time: the first run would be after 2100.',
+    ],
+    [
+      'an offset of +99:99',
+      { first_execution_time: '2026-11-28T12:00:00+99:99' },
+      'Invalid first_execution_time: 2026-11-28T12:00:00+99:99',
+    ],
+    [
+      'an input over 64 KiB in UTF-8 (65,536 characters, 196,608 bytes)',
+      { pattern: '* * * * *', function_input: '€'.repeat(65_536) },
+      'Invalid function_input: longer than 65536 bytes (UTF-8).',
+    ],
+    [
+      'an input one byte over',
+      { pattern: '* * * * *', function_input: `${'a'.repeat(65_535)}é` },
+      'Invalid function_input: longer than 65536 bytes (UTF-8).',
+    ],
+    [
+      'an input with a NUL',
+      { pattern: '* * * * *', function_input: '{"a": "x\u0000y"}' },
+      'Invalid function_input: must not contain NUL characters.',
+    ],
+    ...['.', '..', 'a/b', '../admin', 'tab\there', 'line\nbreak', 'del\x7f', 'c1\x85'].map(
+      (a): [string, Record<string, unknown>, string] => [
+        `function_alias ${JSON.stringify(a)}`,
+        { function_id: null, function_alias: a, pattern: '* * * * *' },
+        'Invalid function_alias: must not be . or .., nor contain / or control characters.',
+      ],
+    ),
     ['an unknown key', { pattern: '* * * * *', project_id: 'x' }, 'Unknown attribute(s): project_id'],
     ['a non-uuid function id', { function_id: 'abc', pattern: '* * * * *' }, 'Invalid function_id: abc'],
   ];
@@ -108,6 +177,36 @@ describe("wire: create follows Qinling's rules", () => {
     it(`refuses ${name}`, () => expect(refused(() => create(body))).to.contain(msg));
   it('refuses a body that is not an object', () =>
     expect(refused(() => specFromCreate([], now))).to.contain('JSON object'));
+  const takes: [string, Record<string, unknown>, Partial<Record<string, unknown>>][] = [
+    [
+      'an input of exactly 64 KiB',
+      { function_input: 'a'.repeat(65_536) },
+      { functionInput: 'a'.repeat(65_536) },
+    ],
+    [
+      'a 64 KiB input in 2-byte characters',
+      { function_input: 'é'.repeat(32_768) },
+      { functionInput: 'é'.repeat(32_768) },
+    ],
+    ['a version of 2^53 - 1', { function_version: 2 ** 53 - 1 }, { functionVersion: 2 ** 53 - 1 }],
+    [
+      'aliases with dots inside',
+      { function_id: null, function_alias: 'v1.2..3' },
+      { functionAlias: 'v1.2..3' },
+    ],
+    [
+      'a non-ASCII alias',
+      { function_id: null, function_alias: 'fonction-été' },
+      { functionAlias: 'fonction-été' },
+    ],
+    [
+      'a last run in 2100',
+      { pattern: '0 0 31 12 *', first_execution_time: '2100-12-31 00:00:00' },
+      { firstExecutionTime: '2100-12-31T00:00:00Z' },
+    ],
+  ];
+  for (const [name, body, want] of takes)
+    it(`takes ${name}`, () => expect(create({ pattern: '* * * * *', ...body })).to.deep.include(want));
 });
 
 function job(spec: QinlingJob['spec'], status?: QinlingJob['status']): QinlingJob {
@@ -171,6 +270,19 @@ describe('wire: update', () => {
       'Execution time must be at least 1 minute in the future.',
     ],
     ['an unknown key', recurring, { count: 3 }, 'Unknown attribute(s): count'],
+    [
+      'an input over 64 KiB in UTF-8',
+      recurring,
+      { function_input: '€'.repeat(30_000) },
+      'Invalid function_input: longer than 65536 bytes (UTF-8).',
+    ],
+    ['an input with a NUL', recurring, { function_input: 'a\u0000' }, 'must not contain NUL characters.'],
+    [
+      'a next time after 2100',
+      recurring,
+      { next_execution_time: '2101-01-01 00:00:00' },
+      'Invalid next_execution_time: 2101-01-01 00:00:00',
+    ],
     [
       'resuming a one-shot whose time is too near',
       job(
@@ -236,4 +348,47 @@ describe('wire: the job as the client sees it', () => {
       expect(toWire(job({ pattern: '* * * * *', ...spec }, status), 'p').status).to.equal(want);
     }
   });
+});
+
+describe('wire: the CRD refuses what the REST API refuses', () => {
+  interface Field {
+    pattern?: string;
+    maximum?: number;
+    'x-kubernetes-validations'?: { rule: string }[];
+  }
+  const crd = parse(
+    readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../crds/qinlingjob.yaml'), 'utf8'),
+  ) as {
+    spec: {
+      versions: {
+        schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, Field> } } } };
+      }[];
+    };
+  };
+  const fields = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties ?? {};
+  // The apiserver's patterns are Go (RE2) syntax; these ones mean the same in JavaScript.
+  const matches = (f: string, v: string) => new RegExp(fields[f]?.pattern ?? '', 'u').test(v);
+  const restTakes = (body: Record<string, unknown>) => {
+    try {
+      create({ pattern: '* * * * *', ...body });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const a of ['fn', 'v1.2', '...', 'été', '.', '..', 'a/b', 'x\ty', 'x\u0000', 'x\u007f', 'x\u0085']) {
+    it(`function_alias ${JSON.stringify(a)}`, () => {
+      // The CEL rule beside the pattern refuses exactly . and ..
+      const rule = fields.functionAlias?.['x-kubernetes-validations']?.[0]?.rule;
+      expect(rule).to.equal("self != '.' && self != '..'");
+      const crdTakes = matches('functionAlias', a) && a !== '.' && a !== '..';
+      expect(crdTakes).to.equal(restTakes({ function_id: null, function_alias: a }));
+    });
+  }
+  for (const i of ['{"a": 1}', 'x\u0000y', '\u0000', '']) {
+    it(`function_input ${JSON.stringify(i)}`, () =>
+      expect(matches('functionInput', i)).to.equal(restTakes({ function_input: i })));
+  }
+  it('function_version: the largest safe integer', () =>
+    expect(fields.functionVersion?.maximum).to.equal(Number.MAX_SAFE_INTEGER));
 });

@@ -3,7 +3,7 @@
 // against Qinling keep working.
 import { badRequest } from './errors.js';
 import { intendedNext } from './next.js';
-import { parsePattern, ScheduleError } from './schedule.js';
+import { firstRun, parsePattern, ScheduleError } from './schedule.js';
 import type { Phase, QinlingJob, QinlingJobSpec } from './types.js';
 
 /** The 14 fields of a job, exactly. */
@@ -26,6 +26,18 @@ export interface WireJob {
 
 export const ANNOTATION_UPDATED_AT = 'qinling.io/updated-at';
 const MIN_LEAD_MS = 60_000;
+
+/** Times read and runs planned stop before this: far enough for any schedule, and no `+010000-` years. */
+export const LATEST_TIME = Date.UTC(2101, 0, 1);
+/** UTC offsets in use span -12:00 to +14:00; RFC 3339 allows none wider. */
+const MAX_OFFSET_MINUTES = 14 * 60;
+/**
+ * function_input reaches the runtime as one env var of the run's pod, which Linux bounds at
+ * 128 KiB (MAX_ARG_STRLEN) per `NAME=value` string, and C strings cannot hold a NUL. The REST
+ * API counts UTF-8 bytes (the CRD's maxLength counts characters, and CEL has no byte count), and
+ * keeps the 64 KiB the input always had, since each job copies it into several objects.
+ */
+export const MAX_INPUT_BYTES = 65_536;
 
 const STATUS: Record<Phase, string> = {
   Running: 'running',
@@ -65,8 +77,11 @@ export function readTime(field: string, raw: unknown): Date {
   if (zone && zone !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    const [oh, om] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+    if (om > 59 || oh * 60 + om > MAX_OFFSET_MINUTES) throw badRequest(`Invalid ${field}: ${raw}`);
+    ms -= sign * (oh * 60 + om) * 60_000;
   }
+  if (ms >= LATEST_TIME) throw badRequest(`Invalid ${field}: ${raw} (times after 2100 are not taken)`);
   return new Date(ms);
 }
 
@@ -163,6 +178,47 @@ function str(field: string, v: unknown, max: number): string | undefined {
   return v;
 }
 
+/** function_input: a string the runtime can be given (see MAX_INPUT_BYTES). */
+function input(v: unknown): string | undefined {
+  const s = str('function_input', v, Infinity); // bytes are counted below
+  if (s === undefined) return undefined;
+  if (Buffer.byteLength(s, 'utf8') > MAX_INPUT_BYTES)
+    throw badRequest(`Invalid function_input: longer than ${MAX_INPUT_BYTES} bytes (UTF-8).`);
+  if (s.includes('\0')) throw badRequest('Invalid function_input: must not contain NUL characters.');
+  return s;
+}
+
+/**
+ * function_alias: it fills a path segment of an http-mode runtime URL, so `.` and `..` (which
+ * URL normalisation would turn into a move up the runtime's path), `/` and control characters
+ * are refused. The CRD's schema says the same.
+ */
+const badAliasChar = (c: string) => {
+  const n = c.codePointAt(0) ?? 0;
+  return c === '/' || n < 0x20 || (n >= 0x7f && n <= 0x9f);
+};
+function alias(v: unknown): string | undefined {
+  const a = str('function_alias', v, 255);
+  if (a && (a === '.' || a === '..' || [...a].some(badAliasChar)))
+    throw badRequest('Invalid function_alias: must not be . or .., nor contain / or control characters.');
+  return a;
+}
+
+/** The first run a new job will have, which must come before LATEST_TIME. */
+function firstBefore(pattern: string | undefined, first: Date | undefined, now: Date): void {
+  let at = first;
+  if (pattern) {
+    try {
+      at = firstRun(pattern, 'Etc/UTC', now, first);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      throw badRequest(`The specified pattern is not valid: ${pattern}`);
+    }
+  }
+  if (at && at.getTime() >= LATEST_TIME)
+    throw badRequest(`Invalid first_execution_time: the first run would be after 2100.`);
+}
+
 function validPattern(p: string): string {
   try {
     parsePattern(p);
@@ -185,7 +241,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function specFromCreate(body: unknown, now: Date): QinlingJobSpec {
   const b = object(body, CREATE_KEYS);
   const functionId = str('function_id', b.function_id, 64);
-  const functionAlias = str('function_alias', b.function_alias, 255);
+  const functionAlias = alias(b.function_alias);
   if (!functionId && !functionAlias)
     throw badRequest('Either function_alias or function_id must be specified.');
   if (functionId && !UUID.test(functionId)) throw badRequest(`Invalid function_id: ${functionId}`);
@@ -203,11 +259,12 @@ export function specFromCreate(body: unknown, now: Date): QinlingJobSpec {
     count = b.count;
   }
   if (!pattern && (count ?? 1) > 1) throw badRequest('pattern must be provided if count is greater than 1.');
+  firstBefore(pattern, first, now);
   let version = 0;
   if (given(b.function_version)) {
     if (
       typeof b.function_version !== 'number' ||
-      !Number.isInteger(b.function_version) ||
+      !Number.isSafeInteger(b.function_version) ||
       b.function_version < 0
     ) {
       throw badRequest('Invalid function_version: must be an integer of 0 or more.');
@@ -217,11 +274,11 @@ export function specFromCreate(body: unknown, now: Date): QinlingJobSpec {
   // The REST API speaks UTC, whatever zone the operator defaults to.
   const spec: QinlingJobSpec = { functionVersion: version, timeZone: 'Etc/UTC' };
   const name = str('name', b.name, 255);
-  const input = str('function_input', b.function_input, 65_536);
+  const functionInput = input(b.function_input);
   if (name !== undefined) spec.name = name;
   if (functionId) spec.functionId = functionId.toLowerCase();
   if (functionAlias) spec.functionAlias = functionAlias;
-  if (input !== undefined) spec.functionInput = input;
+  if (functionInput !== undefined) spec.functionInput = functionInput;
   if (pattern) spec.pattern = pattern;
   if (count !== undefined) spec.count = count;
   if (first) spec.firstExecutionTime = wireTime(first) ?? undefined;
@@ -243,8 +300,8 @@ export function specFromUpdate(body: unknown, job: QinlingJob, now: Date): Parti
   const patch: Partial<QinlingJobSpec> = {};
   const name = str('name', b.name, 255);
   if (name !== undefined) patch.name = name;
-  const input = str('function_input', b.function_input, 65_536);
-  if (input !== undefined) patch.functionInput = input;
+  const functionInput = input(b.function_input);
+  if (functionInput !== undefined) patch.functionInput = functionInput;
   if (given(b.pattern)) {
     const p = str('pattern', b.pattern, 128) ?? '';
     if (!job.spec.pattern || p === '') throw badRequest('Can not change job type.');

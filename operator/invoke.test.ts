@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { buildInvocation, classifyError, classifyResponse, EXIT, scheduledTime } from './invoke.js';
+import {
+  buildInvocation,
+  classifyError,
+  classifyResponse,
+  ConfigError,
+  EXIT,
+  runInvoke,
+  runtimeUrl,
+  scheduledTime,
+} from './invoke.js';
 
 const base = {
   QJ_RUNTIME_URL: 'http://runtime:7070/',
@@ -64,6 +73,81 @@ describe('invoke: the request', () => {
   ];
   for (const [env, msg] of bad)
     it(`refuses ${msg.source}`, () => expect(() => buildInvocation(env)).to.throw(msg));
+});
+
+describe('invoke: the http-mode URL stays within its template', () => {
+  const values = (alias: string) => ({
+    function_id: 'fn-1',
+    function_alias: alias,
+    function_version: '0',
+    job_id: 'j',
+  });
+  const cases: { template: string; alias: string; want: string | RegExp }[] = [
+    {
+      template: 'http://gateway.fn.svc/function/{function_alias}/invoke',
+      alias: 'prod',
+      want: 'http://gateway.fn.svc/function/prod/invoke',
+    },
+    {
+      template: 'http://gateway.fn.svc/function/{function_alias}/invoke',
+      alias: '..',
+      want: /may not be ".."/,
+    },
+    {
+      template: 'http://gateway.fn.svc/function/{function_alias}/invoke',
+      alias: '.',
+      want: /may not be "."/,
+    },
+    {
+      template: 'http://gateway.fn.svc/function/{function_alias}/invoke',
+      alias: '../../admin',
+      want: 'http://gateway.fn.svc/function/..%2F..%2Fadmin/invoke',
+    },
+    {
+      template: 'http://gateway.fn.svc/function/{function_alias}',
+      alias: 'a b/ü',
+      want: 'http://gateway.fn.svc/function/a%20b%2F%C3%BC',
+    },
+    { template: 'http://gateway.fn.svc/fn-{function_alias}', alias: 'x', want: 'http://gateway.fn.svc/fn-x' },
+    { template: 'http://gateway.fn.svc/run?alias={function_alias}', alias: '..', want: /may not be/ },
+    { template: 'http://{function_id}.fn.svc/run', alias: '', want: 'http://fn-1.fn.svc/run' },
+    // A template whose fixed tail climbs over its placeholder leaves its own prefix.
+    {
+      template: 'http://gw/a/{function_alias}/../../x',
+      alias: 'v',
+      want: /leaves the template's fixed part "http:\/\/gw\/a\/"/,
+    },
+    { template: 'http://{function_alias}.fn.svc/run', alias: 'a@evil', want: /not a URL|leaves/ },
+  ];
+  for (const tc of cases)
+    it(`${tc.template} with ${JSON.stringify(tc.alias)}`, () => {
+      if (typeof tc.want === 'string') expect(runtimeUrl(tc.template, values(tc.alias))).to.equal(tc.want);
+      else expect(() => runtimeUrl(tc.template, values(tc.alias))).to.throw(ConfigError, tc.want);
+    });
+
+  it('a dot segment in the fixed part is the template’s own business', () =>
+    expect(runtimeUrl('http://gw/a/../b/{function_alias}', values('x'))).to.equal('http://gw/a/../b/x'));
+
+  it('an alias of .. is a permanent failure: exit 2, nothing sent', async () => {
+    const errors: string[] = [];
+    const was = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      const code = await runInvoke({
+        ...base,
+        QJ_RUNTIME_MODE: 'http',
+        QJ_RUNTIME_URL: 'http://127.0.0.1:9/function/{function_alias}/invoke',
+        QJ_FUNCTION_ALIAS: '..',
+        QJ_RUNTIME_TOKEN: 'secret-token',
+      });
+      expect(code).to.equal(EXIT.misconfigured);
+    } finally {
+      console.error = was;
+    }
+    expect(errors.join('\n'))
+      .to.match(/may not be ".."/)
+      .and.not.include('secret-token');
+  });
 });
 
 describe('invoke: exit codes', () => {

@@ -1,6 +1,7 @@
 // `qinling-jobs invoke`: what every run's pod executes. It calls the function runtime once and
 // says how that went through its exit code: 0 done, 10 refused by the runtime (a 4xx: a retry
-// would be refused too), 11 transient (5xx, 429, timeout, no connection), 2 misconfigured. The
+// would be refused too), 11 transient (5xx, 429, timeout, no connection), 2 misconfigured (a
+// permanent failure, a target URL that would leave the http-mode template included). The
 // input travels as data (env to HTTP body), never through a shell; credentials come from env
 // filled from a Secret and are never printed.
 
@@ -28,9 +29,40 @@ export function scheduledTime(env: Record<string, string | undefined>): string {
 }
 
 const fill = (template: string, values: Record<string, string>) =>
-  template.replace(/\{(\w+)\}/g, (all, k: string) =>
-    k in values ? encodeURIComponent(values[k] ?? '') : all,
-  );
+  template.replace(/\{(\w+)\}/g, (all, k: string) => {
+    if (!(k in values)) return all;
+    const v = values[k] ?? '';
+    // encodeURIComponent keeps dots, and URL parsing removes dot segments: `..` would move the
+    // call up the runtime's path (the REST API and the CRD refuse such aliases; this is the last line).
+    if (v === '.' || v === '..') throw new ConfigError(`{${k}} may not be "${v}" in the runtime URL`);
+    return encodeURIComponent(v);
+  });
+
+/** The scheme and authority, with the start of the path: the part of a template nothing may change. */
+const FIXED_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#{]*[/?#]/i;
+
+/**
+ * The http-mode URL for a template: the filled URL, once parsed, must still start with what
+ * comes before the template's first placeholder, and keep its origin when that comes before it.
+ */
+export function runtimeUrl(template: string, values: Record<string, string>): string {
+  const filled = fill(template, values);
+  const cut = template.indexOf('{');
+  const prefix = cut < 0 ? template : template.slice(0, cut);
+  let url: URL;
+  try {
+    url = new URL(filled);
+  } catch {
+    throw new ConfigError('the filled runtime URL is not a URL');
+  }
+  const leaves = () =>
+    new ConfigError(`the filled runtime URL leaves the template's fixed part ${JSON.stringify(prefix)}`);
+  if (FIXED_ORIGIN.test(prefix)) {
+    const fixed = new URL(prefix);
+    if (url.origin !== fixed.origin || !url.href.startsWith(fixed.href)) throw leaves();
+  } else if (!url.href.toLowerCase().startsWith(prefix.toLowerCase())) throw leaves();
+  return filled;
+}
 
 export function buildInvocation(env: Record<string, string | undefined>): Invocation {
   const mode = env.QJ_RUNTIME_MODE ?? 'qinling';
@@ -63,7 +95,7 @@ export function buildInvocation(env: Record<string, string | undefined>): Invoca
   if (mode === 'http') {
     if (token) headers.authorization = `Bearer ${token}`;
     headers['content-type'] = isJson(input) ? 'application/json' : 'text/plain; charset=utf-8';
-    const url = fill(base, {
+    const url = runtimeUrl(base, {
       function_id: functionId,
       function_alias: alias,
       function_version: String(version),

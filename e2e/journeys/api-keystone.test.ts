@@ -30,6 +30,8 @@ describe('journey: Keystone authentication through the service catalog', functio
       `--keystone-url=${k.url}`,
       `--keystone-password-file=${k.service.passwordFile}`,
       `--keystone-cache-seconds=${CACHE_SECONDS}`,
+      // Keystone's bootstrap admin holds the admin role on the project named admin.
+      '--keystone-admin-project=admin',
       '--create-namespaces=false',
     ]);
     await k.populate(facade.url);

@@ -1,5 +1,6 @@
 // The facade's kubernetes auth: tokens are Kubernetes ServiceAccount tokens; the facade acts as
 // their user, so RBAC decides what each may do, and another namespace's jobs stay invisible.
+// Tokens are issued for the facade's audience (kubectl create token <sa> --audience qinling-jobs).
 import { expect } from 'chai';
 import { testNamespace } from './support.js';
 import { FUNCTION_ID } from './operator.js';
@@ -78,6 +79,11 @@ describe('journey: the facade with kubernetes auth', function () {
     expect(seen.json.faultstring).to.equal(`Job not found [id=${id}]`);
     expect((await call('GET', '/v1/jobs', tokens.stranger ?? '')).status).to.equal(403); // RBAC: no list in its own namespace
     expect((await call('GET', '/v1/jobs?all_projects=true', tokens.stranger ?? '')).status).to.equal(403);
+  });
+
+  it("a token for the apiserver's audience, not qinling-jobs, is a 401", async () => {
+    const token = await serviceAccountToken(ns.name, 'apiserver-only', ['get', 'list'], []);
+    expect((await call('GET', '/v1/jobs', token)).status).to.equal(401);
   });
 
   it('an unknown token is a 401', async () => {

@@ -62,7 +62,13 @@ export async function startFacade(id: string, tokens: string, args: string[] = [
  * A token of a new ServiceAccount in `namespace` that RBAC allows `verbs` on QinlingJobs there
  * (none: no Role at all), as kubernetes auth sees its callers.
  */
-export async function serviceAccountToken(namespace: string, name: string, verbs: string[]): Promise<string> {
+/** A token for a new ServiceAccount; for the facade's audience unless told otherwise. */
+export async function serviceAccountToken(
+  namespace: string,
+  name: string,
+  verbs: string[],
+  audiences = ['qinling-jobs'],
+): Promise<string> {
   const { core, rbac } = clients();
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
   if (verbs.length > 0) {
@@ -80,7 +86,7 @@ export async function serviceAccountToken(namespace: string, name: string, verbs
   const tr = await core.createNamespacedServiceAccountToken({
     name,
     namespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    body: { spec: { audiences, expirationSeconds: 3600 } },
   });
   return tr.status?.token ?? '';
 }
