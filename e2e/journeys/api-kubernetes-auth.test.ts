@@ -27,7 +27,8 @@ describe('journey: the facade with kubernetes auth', function () {
     ]);
     tokens.reader = await serviceAccountToken(ns.name, 'reader', ['get', 'list']);
     tokens.stranger = await serviceAccountToken(elsewhere.name, 'stranger', []);
-    facade = await startFacade(ns.name, '', ['--auth=kubernetes']);
+    // As the chart runs it in this mode: RBAC decides every access, so a namespace is its project by name.
+    facade = await startFacade(ns.name, '', ['--auth=kubernetes', '--project-namespace-by-name=true']);
   });
   after(async () => {
     facade?.stop();
@@ -62,7 +63,9 @@ describe('journey: the facade with kubernetes auth', function () {
     ]);
     const denied = await create(tokens.reader ?? '');
     expect(denied.status).to.equal(403);
-    expect(denied.json.faultstring).to.contain('forbidden');
+    expect(denied.json.faultstring).to.equal(
+      'Operation not allowed: you may not create jobs in this project.',
+    );
     expect((await call('PUT', `/v1/jobs/${id}`, tokens.reader ?? '', { status: 'paused' })).status).to.equal(
       403,
     );

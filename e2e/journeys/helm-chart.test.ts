@@ -172,6 +172,31 @@ describe('journey: the Helm chart installed for real', function () {
     }
   });
 
+  /**
+   * The API faces tenants: no right of its ServiceAccount may run code, change workloads or act
+   * as anyone else, in any auth mode (the authorizer answers `no` for each).
+   */
+  async function expectApiMayNot(): Promise<void> {
+    const as = `--as=system:serviceaccount:${ns.name}:${release}-qinling-jobs-api`;
+    const canI = (...args: string[]) =>
+      kubectl('auth', 'can-i', ...args, as).catch((err: { stdout?: string }) => err.stdout ?? '');
+    const forbidden = [
+      ['patch', 'cronjobs.batch', '-n', 'kube-system'],
+      ['patch', 'cronjobs.batch', '-n', jobsNs.name],
+      ['create', 'jobs.batch', '-n', jobsNs.name],
+      ['create', 'pods', '-n', jobsNs.name],
+      ['create', 'pods', '-n', 'kube-system'],
+      ['list', 'secrets', '--all-namespaces'],
+      ['create', 'secrets', '-n', jobsNs.name],
+      ['impersonate', 'groups/system:masters'],
+      ['impersonate', 'users/admin'],
+      ['impersonate', 'serviceaccounts', '-n', 'kube-system'],
+      ['create', 'clusterrolebindings'],
+      ['update', 'qinlingjobs.qinling.io/status', '-n', jobsNs.name],
+    ];
+    for (const f of forbidden) expect((await canI(...f)).trim(), f.join(' ')).to.equal('no');
+  }
+
   it('installs: pods run as their own ServiceAccounts, restricted, and one operator leads', async function () {
     this.timeout(180_000);
     await helm('install', release, CHART, '--namespace', ns.name, ...values, '--wait', '--timeout', '150s');
@@ -190,16 +215,8 @@ describe('journey: the Helm chart installed for real', function () {
       return l.spec?.holderIdentity;
     });
     expect(pods.map((p) => p.metadata?.name)).to.include(lease);
-    // The chart's roles are what the components have: the API may not read Secrets.
-    const review = await kubectl(
-      'auth',
-      'can-i',
-      'list',
-      'secrets',
-      '--all-namespaces',
-      `--as=system:serviceaccount:${ns.name}:${release}-qinling-jobs-api`,
-    ).catch((err: { stdout?: string }) => err.stdout ?? '');
-    expect(review.trim()).to.equal('no');
+    // The chart's roles are what the components have, asked of the real authorizer.
+    await expectApiMayNot();
     const roles = await rbac.listClusterRole({ labelSelector: `app.kubernetes.io/instance=${release}` });
     expect(roles.items.map((r) => r.metadata?.name)).to.deep.equal([`${release}-qinling-jobs-api`]);
   });
@@ -278,7 +295,7 @@ describe('journey: the Helm chart installed for real', function () {
     }
     expect((await call('GET', `/v1/jobs/${jobId}`)).status, 'the static token is gone').to.equal(401);
     // A ServiceAccount allowed QinlingJobs in the project's namespace: the API (TokenReview,
-    // SubjectAccessReview, impersonation, all from the chart's ClusterRole) serves it.
+    // SubjectAccessReview for every read and write, from the chart's ClusterRole) serves it.
     const writer = await serviceAccountToken(jobsNs.name, 'writer', ['get', 'list', 'watch', 'create']);
     const stranger = await serviceAccountToken(ns.name, 'stranger', []);
     expect((await call('GET', `/v1/jobs/${jobId}`, undefined, writer)).status).to.equal(200);
@@ -287,6 +304,7 @@ describe('journey: the Helm chart installed for real', function () {
     expect((await call('GET', `/v1/jobs/${jobId}`, undefined, stranger)).status).to.equal(404);
     const refused = await createAs(stranger);
     expect(refused.status).to.equal(403);
+    await expectApiMayNot(); // no impersonation: RBAC is asked, the facade writes as itself
   });
 
   it('helm upgrade to keystone auth: the API checks tokens with Keystone, its password from a Secret', async function () {
