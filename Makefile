@@ -68,6 +68,10 @@ bench-operator: cluster-up crd ## operator convergence for 1,000 and 10,000 jobs
 bench-api: cluster-up crd ## facade vs direct apiserver latency with 1,000 and 10,000 jobs (SIZES=...)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/api.js --sizes $(SIZES)
 
+.PHONY: bench-list
+bench-list: build ## one unpaged list of 10,000 jobs of 64 KiB: facade RSS and /healthz latency meanwhile (no cluster)
+	node dist/e2e/bench/list.js --jobs 10000 --input-bytes 65536
+
 .PHONY: bench-keystone
 bench-keystone: system-deps cluster-up crd ## cost of a cached Keystone token per request vs static tokens (real Keystone)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/keystone.js

@@ -463,8 +463,12 @@ describe('api: what an admin may do in other projects', () => {
         () => NOW,
       );
       const job = await svc.create(member, body);
-      expect((await svc.list(admin, { all_projects: 'true' })).map((j) => j.id)).to.deep.equal([job.id]);
-      expect((await svc.list(admin, { project_id: 'proj-b' })).map((j) => j.id)).to.deep.equal([job.id]);
+      expect([...(await svc.list(admin, { all_projects: 'true' })).jobs].map((j) => j.id)).to.deep.equal([
+        job.id,
+      ]);
+      expect([...(await svc.list(admin, { project_id: 'proj-b' })).jobs].map((j) => j.id)).to.deep.equal([
+        job.id,
+      ]);
       expect((await svc.get(admin, job.id)).name).to.equal('b-job');
       const put = await svc.update(admin, job.id, { status: 'paused' }).then(
         (j) => j.status,

@@ -10,6 +10,10 @@ import { errorMiddleware, HttpError } from './errors.js';
 import type { TokenBuckets } from './limits.js';
 import type { ApiMetrics } from './metrics.js';
 import type { JobService } from './service.js';
+import { jsonList } from './stream.js';
+
+/** Lists longer than this are streamed (chunked) rather than sent as one body. */
+const STREAM_FROM = 1000;
 
 export interface AppDeps {
   service: JobService;
@@ -130,7 +134,13 @@ export function makeApp(d: AppDeps): Koa {
     ctx.body = await d.service.create(caller(ctx), ctx.request.body, key === '' ? undefined : key);
   });
   jobs.get('/', async (ctx) => {
-    ctx.body = { jobs: await d.service.list(caller(ctx), ctx.query) };
+    const { size, jobs: found } = await d.service.list(caller(ctx), ctx.query);
+    // A page is one body with its length; a long list is written out as it is made.
+    if (size <= STREAM_FROM) ctx.body = { jobs: [...found] };
+    else {
+      ctx.type = 'application/json';
+      ctx.body = jsonList('jobs', found);
+    }
   });
   jobs.get('/:id', async (ctx) => {
     ctx.body = await d.service.get(caller(ctx), ctx.params.id ?? '');

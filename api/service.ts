@@ -170,7 +170,11 @@ export class JobService {
     }
   }
 
-  async list(caller: Caller, q: ListQuery): Promise<WireJob[]> {
+  /**
+   * The caller's jobs, filtered, ordered and paged; turned into wire jobs one by one as the
+   * result is read (a list is written out as it is made, never built whole).
+   */
+  async list(caller: Caller, q: ListQuery): Promise<{ size: number; jobs: Iterable<WireJob> }> {
     this.ready();
     const all = q.all_projects !== undefined && /^(true|1|yes)$/i.test(q.all_projects);
     if ((all || q.project_id !== undefined) && !caller.isAdmin) {
@@ -200,7 +204,14 @@ export class JobService {
           (q.name === undefined || j.spec.name === q.name),
       )
       .sort(byCreation);
-    return page(sorted, q).map((j) => this.wire(j));
+    const paged = page(sorted, q);
+    const wire = (j: QinlingJob) => this.wire(j);
+    return {
+      size: paged.length,
+      jobs: (function* () {
+        for (const j of paged) yield wire(j);
+      })(),
+    };
   }
 
   async get(caller: Caller, id: string): Promise<WireJob> {
