@@ -209,4 +209,15 @@ describe('KubeJobStore over fakes', () => {
     await s.store.remove(obj('10'));
     expect(s.store.byId(UID)).to.equal(undefined);
   });
+
+  it('a project id that is no label value (an OIDC username) gets a derived namespace, a hash label and the id', async () => {
+    const s = scene((r) => ({ status: 201, body: r.body }));
+    const id = 'oidc:user@example.com';
+    expect(await s.store.namespaceOf(id, true)).to.equal(derivedNamespace(id));
+    const body = s.requests[0]?.body as V1Namespace;
+    expect(body.metadata?.labels?.[LABEL_PROJECT]).to.match(/^sha256\.[0-9a-f]{48}$/);
+    expect(body.metadata?.annotations?.[LABEL_PROJECT]).to.equal(id);
+    s.nsLw.emit('add', { ...body, metadata: { ...body.metadata, uid: 'u', resourceVersion: '1' } });
+    expect(s.store.projectOf(derivedNamespace(id))).to.equal(id);
+  });
 });
