@@ -271,7 +271,7 @@ describe('api: the facade over a fake store', () => {
       expect((await call('GET', `/v1/jobs/${id}`, 'tok-b')).status).to.equal(404);
       expect(store.readThroughs[store.readThroughs.length - 1]).to.deep.equal(['ns-b']);
       const n = store.readThroughs.length;
-      expect((await call('GET', '/v1/jobs/not-a-uuid', 'tok-a')).status).to.equal(404);
+      expect((await call('GET', '/v1/jobs/not-a-uuid', 'tok-a')).status).to.equal(400);
       expect(store.readThroughs.length, 'no apiserver read for an id that cannot exist').to.equal(n);
     } finally {
       store.elsewhere.delete(id);
@@ -279,11 +279,12 @@ describe('api: the facade over a fake store', () => {
     }
   });
 
-  it('odd ids are plain 404s, never spliced into anything', async () => {
+  it('ids that are no UUID are 400s, as Qinling’s UUID-typed routes answered; never spliced into anything', async () => {
     for (const id of ['..%2F..%2Fsecrets', '%00', 'x'.repeat(10_000), 'not-a-uuid']) {
       const r = await call('GET', `/v1/jobs/${id}`, 'tok-a');
-      expect(r.status, id.slice(0, 20)).to.equal(404);
+      expect(r.status, id.slice(0, 20)).to.equal(400);
       expect(r.json?.faultcode).to.equal('Client');
+      expect(r.json?.faultstring).to.equal(`Expected a uuid but received ${decodeURIComponent(id)}.`);
     }
   });
 

@@ -101,3 +101,34 @@ describe('service: kubernetes auth writes only what RBAC allows the caller', () 
     expect([...store.namespaces.keys()]).to.include('payments');
   });
 });
+
+describe('service: a job id that is no UUID', () => {
+  const cases = [
+    'not-a-uuid',
+    '../../metrics',
+    '5b2a7c1e-1111-4222-8333-94445555666',
+    '%00',
+    'x'.repeat(300),
+  ];
+  for (const id of cases)
+    it(`${id.slice(0, 40)}: 400, as Qinling's UUID-typed routes answered`, async () => {
+      const { svc } = service();
+      for (const call of [
+        () => svc.get(member('proj-a'), id),
+        () => svc.update(member('proj-a'), id, { status: 'paused' }),
+        () => svc.remove(member('proj-a'), id),
+      ]) {
+        const err = await refusal(call());
+        expect(err.kind).to.equal('BadRequest');
+        expect(err.message).to.equal(`Expected a uuid but received ${id}.`);
+      }
+    });
+
+  it('a well-formed id of no job (also upper case) is still 404 Job not found', async () => {
+    const { svc } = service();
+    for (const id of ['5b2a7c1e-1111-4222-8333-944455556666', '5B2A7C1E-1111-4222-8333-944455556666']) {
+      const err = await refusal(svc.get(member('proj-a'), id));
+      expect(err.kind).to.equal('NotFound');
+    }
+  });
+});

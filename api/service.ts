@@ -46,6 +46,8 @@ export interface ListQuery {
 
 const MAX_LIMIT = 1000;
 const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A UUID in any letter case (oslo's is_uuid_like); only the lower-case form can be a uid. */
+const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=${id}]`);
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
@@ -108,6 +110,8 @@ export class JobService {
    * kubernetes auth, reading it from the cache also needs RBAC's yes for `get` there.
    */
   private async visible(caller: Caller, id: string, write = false): Promise<QinlingJob> {
+    // Qinling's routes typed the id as a UUID: anything else is the client's error, not a miss.
+    if (!UUID_LIKE.test(id)) throw new DomainError('BadRequest', `Expected a uuid but received ${id}.`);
     this.ready();
     const job = this.store.byId(id) ?? (await this.readThrough(caller, id));
     if (!job || !this.listed(job)) throw notFound(id);
