@@ -1,11 +1,11 @@
 // Component tests: the real app, service and static auth over an in-memory JobStore fake.
 import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
-import { makeApp } from './app.js';
+import { makeApp, type AppDeps } from './app.js';
 import { StaticTokens } from './auth.js';
 import { TokenBuckets } from './limits.js';
 import { makeApiMetrics } from './metrics.js';
@@ -90,6 +90,7 @@ async function serve(
   tokens: string,
   limits: TokenBuckets,
   served?: ReadonlySet<string>,
+  extra: Partial<AppDeps> = {},
 ): Promise<{ server: Server; base: string }> {
   const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
   writeFileSync(`${dir}/tokens`, tokens);
@@ -105,11 +106,44 @@ async function serve(
     ready: () => store.ready(),
     log: pino({ level: 'silent' }),
     bodyLimit: 4096,
+    ...extra,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const addr = server.address();
   return { server, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
+
+/** A logger that keeps its JSON lines, to check what was logged at which level. */
+function keptLog() {
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as never) });
+  return { log, lines };
+}
+
+/** A request through node:http, which (unlike fetch) sends any method, TRACE included. */
+function raw(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 describe('api: the facade over a fake store', () => {
@@ -442,6 +476,46 @@ describe('api: the facade over a fake store', () => {
       store.isReady = true;
     }
   });
+});
+
+describe('api: methods nobody implements', () => {
+  const kept = keptLog();
+  let server: Server;
+  let base = '';
+  before(async () => {
+    ({ server, base } = await serve(
+      new FakeStore(),
+      'tok,u,proj-a,member\n',
+      new TokenBuckets(0, 1),
+      undefined,
+      {
+        log: kept.log,
+      },
+    ));
+  });
+  after(() => server.close());
+
+  const cases = [
+    { method: 'PROPFIND', path: '/v1/jobs' },
+    { method: 'TRACE', path: '/v1/jobs' },
+    { method: 'MKCOL', path: '/v1/jobs' },
+    { method: 'PROPFIND', path: '/' },
+    { method: 'MKCOL', path: '/v1/nothing' },
+  ];
+  for (const tc of cases) {
+    it(`${tc.method} ${tc.path} without a token: 501 with Qinling's fault, no error log`, async () => {
+      kept.lines.length = 0;
+      const r = await raw(base, tc.method, tc.path);
+      expect(r.status).to.equal(501);
+      expect(r.headers['content-type']).to.match(/^application\/json/);
+      expect(JSON.parse(r.text)).to.deep.equal({
+        faultcode: 'Server',
+        faultstring: 'Method not implemented.',
+        debuginfo: null,
+      });
+      expect(kept.lines.filter((l) => l.level >= 40).map((l) => l.msg)).to.deep.equal([]);
+    });
+  }
 });
 
 describe('api: limits and metrics', () => {

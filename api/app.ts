@@ -167,8 +167,10 @@ export function makeApp(d: AppDeps): Koa {
   );
   app.use(router.routes());
   app.use(jobs.routes());
+  // A method no route knows (PROPFIND, TRACE, ...) is the client's mistake: a fault, not a 500.
   const methodNotAllowed = () => new HttpError(405, 'Method not allowed.');
-  app.use(router.allowedMethods({ throw: true, methodNotAllowed }));
-  app.use(jobs.allowedMethods({ throw: true, methodNotAllowed }));
+  const notImplemented = () => new HttpError(501, 'Method not implemented.');
+  app.use(router.allowedMethods({ throw: true, methodNotAllowed, notImplemented }));
+  app.use(jobs.allowedMethods({ throw: true, methodNotAllowed, notImplemented }));
   return app;
 }
