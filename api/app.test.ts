@@ -465,6 +465,25 @@ describe('api: the facade over a fake store', () => {
     });
   }
 
+  it('marks every response, function_input or error, as not to be cached or sniffed', async () => {
+    const made = await post('tok-a', { pattern: '0 * * * *', function_input: 'secret-ish' });
+    const id = String(made.json?.id);
+    const cases: [string, () => ReturnType<typeof call>][] = [
+      ['a create', () => Promise.resolve(made)],
+      ['a show', () => call('GET', `/v1/jobs/${id}`, 'tok-a')],
+      ['a list', () => call('GET', '/v1/jobs', 'tok-a')],
+      ['an update', () => call('PUT', `/v1/jobs/${id}`, 'tok-a', { function_input: 'changed' })],
+      ['a 404 fault', () => call('GET', `/v1/jobs/${FID}`, 'tok-a')],
+      ['a 401 fault', () => call('GET', '/v1/jobs')],
+      ['the version document', () => call('GET', '/')],
+    ];
+    for (const [name, make] of cases) {
+      const r = await make();
+      expect(r.headers.get('cache-control'), name).to.equal('no-store');
+      expect(r.headers.get('x-content-type-options'), name).to.equal('nosniff');
+    }
+  });
+
   it('answers 503 (JSON, Server) until the cache has synced', async () => {
     store.isReady = false;
     try {

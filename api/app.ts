@@ -35,6 +35,17 @@ function requestId() {
   };
 }
 
+/**
+ * Jobs carry `function_input`, often credentials in all but name: no cache (a shared proxy, a
+ * browser) keeps a response, and no browser guesses a type other than the one sent. Set on every
+ * response, faults included, since they come before anything can fail.
+ */
+async function noStore(ctx: Context, next: Next) {
+  ctx.set('cache-control', 'no-store');
+  ctx.set('x-content-type-options', 'nosniff');
+  await next();
+}
+
 /** One JSON line per request; never the token or the body. */
 function accessLog(log: Logger) {
   return async (ctx: Context, next: Next) => {
@@ -145,6 +156,7 @@ export function makeApp(d: AppDeps): Koa {
 
   app.use(d.metrics.middleware);
   app.use(requestId());
+  app.use(noStore);
   app.use(accessLog(d.log));
   app.use(
     errorMiddleware((err, internal) => {
