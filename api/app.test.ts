@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
 import { makeApp, type AppDeps } from './app.js';
-import { StaticTokens } from './auth.js';
-import { TokenBuckets } from './limits.js';
+import { StaticTokens, type Authenticator } from './auth.js';
+import { InFlight, RecentTokens, TokenBuckets } from './limits.js';
 import { makeApiMetrics } from './metrics.js';
 import { JobService } from './service.js';
 import type { JobStore } from './store.js';
@@ -101,6 +101,11 @@ async function serve(
       () => NOW,
     ),
     limits,
+    authLimits: {
+      failures: new TokenBuckets(0, 1),
+      inFlight: new InFlight(0),
+      recent: new RecentTokens(60_000),
+    },
     metrics: makeApiMetrics(),
     auth: new StaticTokens(`${dir}/tokens`),
     ready: () => store.ready(),
@@ -567,6 +572,95 @@ describe('api: limits and metrics', () => {
     );
     expect(text).to.contain('qinling_jobs_api_rate_limited_total 1');
     expect(text).to.not.contain('some-id');
+  });
+});
+
+describe('api: authentication comes first, and failing it is limited per address', () => {
+  const store = new FakeStore();
+  let t = 0;
+  const failures = new TokenBuckets(1, 3, () => t);
+  /** Static tokens, counted; a token `slow-*` waits until released. */
+  const validations: string[] = [];
+  const held: (() => void)[] = [];
+  const tokens = new StaticTokens(
+    (() => {
+      const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
+      writeFileSync(`${dir}/tokens`, 'tok-a,alice,proj-a,member\ntok-new,nina,proj-a,member\n');
+      return `${dir}/tokens`;
+    })(),
+  );
+  const auth: Authenticator = {
+    authenticate: async (token) => {
+      validations.push(token);
+      if (token.startsWith('slow-')) await new Promise<void>((r) => held.push(r));
+      return tokens.authenticate(token);
+    },
+  };
+  let server: Server;
+  let base = '';
+  before(async () => {
+    ({ server, base } = await serve(store, 'unused,u,p,member\n', new TokenBuckets(0, 1), undefined, {
+      auth,
+      authLimits: { failures, inFlight: new InFlight(2), recent: new RecentTokens(60_000, 100, () => t) },
+    }));
+  });
+  after(() => server.close());
+  beforeEach(() => {
+    t += 3600_000; // a full bucket for each test
+    validations.length = 0;
+  });
+  const get = (token?: string) => raw(base, 'GET', '/v1/jobs', token ? { 'x-auth-token': token } : {});
+
+  const bodies: { name: string; body: string | Buffer }[] = [
+    { name: 'malformed JSON', body: '{"pattern": ' },
+    { name: 'a 300 KiB body', body: Buffer.alloc(300 * 1024, 'x') },
+    { name: 'JSON of the wrong type', body: '[]' },
+  ];
+  for (const tc of bodies) {
+    it(`without a token, ${tc.name} is a 401, never read as a job`, async () => {
+      const r = await raw(base, 'POST', '/v1/jobs', { 'content-type': 'application/json' }, tc.body);
+      expect(r.status).to.equal(401);
+      expect(JSON.parse(r.text)).to.deep.equal({
+        faultcode: 'Client',
+        faultstring: 'The request you have made requires authentication.',
+        debuginfo: null,
+      });
+    });
+  }
+
+  it('after a burst of failures an address gets 429 with Retry-After, and nothing is validated', async () => {
+    const statuses = [];
+    for (const token of ['bad-1', '', 'bad-2']) statuses.push((await get(token)).status);
+    expect(statuses).to.deep.equal([401, 401, 401]);
+    const limited = await get('bad-3');
+    expect(limited.status).to.equal(429);
+    expect(Number(limited.headers['retry-after'])).to.be.at.least(1);
+    expect(JSON.parse(limited.text)).to.deep.equal({
+      faultcode: 'Client',
+      faultstring: 'Too many requests; slow down.',
+      debuginfo: null,
+    });
+    expect(validations).to.deep.equal(['bad-1', 'bad-2']);
+    t += 1000; // one failure's worth back
+    expect((await get('bad-4')).status).to.equal(401);
+    expect((await get('bad-5')).status).to.equal(429);
+  });
+
+  it('a token that passed lately still works from a refused address; a new one waits', async () => {
+    expect((await get('tok-a')).status).to.equal(200);
+    for (let i = 0; i < 3; i++) await get(`bad-${i}`);
+    expect((await get('bad-x')).status).to.equal(429);
+    expect((await get('tok-a')).status).to.equal(200);
+    expect((await get('tok-new')).status).to.equal(429);
+  });
+
+  it('bounds the validations under way per address', async () => {
+    const first = [get('slow-1'), get('slow-2')];
+    while (held.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const third = await get('slow-3');
+    expect(third.status).to.equal(429);
+    for (const release of held.splice(0)) release();
+    expect((await Promise.all(first)).map((r) => r.status)).to.deep.equal([401, 401]);
   });
 });
 

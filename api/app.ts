@@ -7,14 +7,16 @@ import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Authenticator, Caller } from './auth.js';
 import { errorMiddleware, HttpError } from './errors.js';
-import type { TokenBuckets } from './limits.js';
+import type { InFlight, RecentTokens, TokenBuckets } from './limits.js';
 import type { ApiMetrics } from './metrics.js';
 import type { JobService } from './service.js';
 
 export interface AppDeps {
   service: JobService;
   auth: Authenticator;
+  /** Per token, once authenticated. */
   limits: TokenBuckets;
+  authLimits: AuthLimits;
   metrics: ApiMetrics;
   ready: () => boolean;
   log: Logger;
@@ -69,19 +71,47 @@ function accessLog(log: Logger) {
   };
 }
 
-function authenticate(auth: Authenticator, limits: TokenBuckets, metrics: ApiMetrics) {
+/** Bounds on the work of authenticating, per client address (the socket's: no proxy is trusted). */
+export interface AuthLimits {
+  /** Failed authentications; an address out of them has new tokens refused before validation. */
+  failures: TokenBuckets;
+  /** Validations under way (a Keystone call, a TokenReview) at once. */
+  inFlight: InFlight;
+  /** Tokens that passed lately: validated even from an address out of failures. */
+  recent: RecentTokens;
+}
+
+const tooMany = (wait: number) =>
+  new HttpError(429, 'Too many requests; slow down.', { 'retry-after': String(wait) });
+
+function authenticate(d: AppDeps) {
+  const unauthenticated = () =>
+    new HttpError(401, 'The request you have made requires authentication.', {
+      'www-authenticate': d.auth.challenge ?? 'Keystone uri="/"',
+    });
   return async (ctx: Context, next: Next) => {
     const token = ctx.get('x-auth-token');
-    const caller = token ? await auth.authenticate(token) : undefined;
-    if (!caller)
-      throw new HttpError(401, 'The request you have made requires authentication.', {
-        'www-authenticate': auth.challenge ?? 'Keystone uri="/"',
-      });
-    const wait = limits.take(token);
-    if (wait > 0) {
-      metrics.rateLimited.inc();
-      throw new HttpError(429, 'Too many requests; slow down.', { 'retry-after': String(wait) });
+    const from = ctx.ip;
+    const refused = (wait: number) => {
+      d.metrics.rateLimited.inc();
+      return tooMany(wait);
+    };
+    const failWait = token !== '' && d.authLimits.recent.has(token) ? 0 : d.authLimits.failures.wait(from);
+    if (failWait > 0) throw refused(failWait);
+    if (!d.authLimits.inFlight.enter(from)) throw refused(1);
+    let caller: Caller | undefined;
+    try {
+      caller = token ? await d.auth.authenticate(token) : undefined;
+    } finally {
+      d.authLimits.inFlight.leave(from);
     }
+    if (!caller) {
+      d.authLimits.failures.take(from);
+      throw unauthenticated();
+    }
+    d.authLimits.recent.add(token);
+    const wait = d.limits.take(token);
+    if (wait > 0) throw refused(wait);
     (ctx.state as State).caller = caller;
     await next();
   };
@@ -134,7 +164,20 @@ export function makeApp(d: AppDeps): Koa {
   });
 
   const jobs = new Router({ prefix: '/v1/jobs' });
-  jobs.use(authenticate(d.auth, d.limits, d.metrics));
+  // Who is asking comes first: no body is read, let alone parsed, for a caller not known.
+  jobs.use(authenticate(d));
+  jobs.use(jsonOnly);
+  jobs.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: d.bodyLimit,
+      encoding: 'utf-8',
+      onError: (err) => {
+        if ((err as { status?: number }).status === 413) throw new HttpError(413, 'Request body too large.');
+        throw new HttpError(400, 'Malformed JSON in request body.');
+      },
+    }),
+  );
   jobs.post('/', async (ctx) => {
     ctx.status = 201;
     const key = ctx.get('idempotency-key');
@@ -163,18 +206,6 @@ export function makeApp(d: AppDeps): Koa {
       // An outage is a warning with its reason; only the unexpected earns a stack at error level.
       if (internal) d.log.error({ err }, 'internal error');
       else d.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'service unavailable');
-    }),
-  );
-  app.use(jsonOnly);
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: d.bodyLimit,
-      encoding: 'utf-8',
-      onError: (err) => {
-        if ((err as { status?: number }).status === 413) throw new HttpError(413, 'Request body too large.');
-        throw new HttpError(400, 'Malformed JSON in request body.');
-      },
     }),
   );
   app.use(router.routes());

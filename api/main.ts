@@ -8,7 +8,8 @@ import { StaticTokens } from './auth.js';
 import type { Authenticator } from './auth.js';
 import { KeystoneTokens } from './keystone-auth.js';
 import { KubernetesTokens } from './kube-auth.js';
-import { TokenBuckets } from './limits.js';
+import { InFlight, RecentTokens, TokenBuckets } from './limits.js';
+import { listen, makeServer } from './listen.js';
 import { makeApiMetrics } from './metrics.js';
 import { JobService } from './service.js';
 import { KubeJobStore } from './store.js';
@@ -82,6 +83,34 @@ export const apiOptions = {
     3600,
   ),
   'rate-burst': int('requests a token may make at once', 'QJ_API_RATE_BURST', 100, 1, 100_000),
+  'auth-failure-rate': int(
+    'failed authentications per second per client address; beyond the burst, new tokens get 429 before any validation (0: no limit)',
+    'QJ_API_AUTH_FAILURE_RATE',
+    10,
+    0,
+    100_000,
+  ),
+  'auth-failure-burst': int(
+    'failed authentications a client address may make at once',
+    'QJ_API_AUTH_FAILURE_BURST',
+    20,
+    1,
+    100_000,
+  ),
+  'auth-in-flight': int(
+    'token validations (Keystone, TokenReview) under way at once per client address; 429 beyond (0: no bound)',
+    'QJ_API_AUTH_IN_FLIGHT',
+    16,
+    0,
+    100_000,
+  ),
+  'request-timeout-seconds': int(
+    'longest a request may take to arrive (headers: at most 20 s of it); 408 beyond',
+    'QJ_API_REQUEST_TIMEOUT_SECONDS',
+    30,
+    1,
+    3600,
+  ),
   'log-level': oneOf('log level', 'QJ_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
 };
 
@@ -135,22 +164,23 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     service,
     auth,
     limits: new TokenBuckets(o['rate-limit'], o['rate-burst']),
+    authLimits: {
+      failures: new TokenBuckets(o['auth-failure-rate'], o['auth-failure-burst']),
+      inFlight: new InFlight(o['auth-in-flight']),
+      // A while, not forever: long enough to outlast a flood, short enough to forget old tokens.
+      recent: new RecentTokens(10 * 60_000),
+    },
     metrics: makeApiMetrics(),
     ready: () => store.current(),
     log,
     bodyLimit: o['body-limit'],
   });
-  const server = app.listen(o.port, o.bind);
-  // Longer than the idle timeouts of common clients and load balancers (60 s), so the server is
-  // never the side that closes a keep-alive connection a client is about to reuse.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  const handle = app.callback();
+  const server = makeServer((req, res) => void handle(req, res), {
+    requestTimeoutMs: o['request-timeout-seconds'] * 1000,
   });
-  const addr = server.address();
-  log.info({ bind: o.bind, port: typeof addr === 'object' && addr ? addr.port : o.port }, 'listening');
+  const port = await listen(server, o.port, o.bind);
+  log.info({ bind: o.bind, port }, 'listening');
   await store.start();
   log.info('job cache synced');
   return new Promise<number>((resolve) => {
