@@ -5,7 +5,7 @@ import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
-import { makeApp, type AppDeps } from './app.js';
+import { makeApp, publicBase, type AppDeps } from './app.js';
 import { StaticTokens, type Authenticator } from './auth.js';
 import { InFlight, RecentTokens, TokenBuckets } from './limits.js';
 import { makeApiMetrics } from './metrics.js';
@@ -111,6 +111,7 @@ async function serve(
     ready: () => store.ready(),
     log: pino({ level: 'silent' }),
     bodyLimit: 4096,
+    publicBase: '',
     ...extra,
   });
   const server = app.listen(0, '127.0.0.1');
@@ -207,11 +208,9 @@ describe('api: the facade over a fake store', () => {
     const root = await call('GET', '/');
     expect(root.status).to.equal(200);
     expect(root.json).to.deep.equal({
-      versions: [
-        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${base}/v1`, target: 'v1', rel: 'self' }] },
-      ],
+      versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ href: '/v1', target: 'v1', rel: 'self' }] }],
     });
-    expect((await call('GET', '/v1/')).json).to.deep.equal({ uri: `${base}/v1` });
+    expect((await call('GET', '/v1/')).json).to.deep.equal({ uri: '/v1' });
   });
 
   it('creates a job (201) with the 14 fields, and shows it', async () => {
@@ -500,6 +499,51 @@ describe('api: the facade over a fake store', () => {
       store.isReady = true;
     }
   });
+});
+
+describe('api: the version documents never reflect the Host header', () => {
+  const servers: Server[] = [];
+  after(() => servers.forEach((s) => s.close()));
+  const cases = [
+    { name: 'no --public-url: relative links', publicUrl: '', want: '/v1' },
+    {
+      name: 'a --public-url',
+      publicUrl: 'https://qinling.example.com',
+      want: 'https://qinling.example.com/v1',
+    },
+    {
+      name: 'a --public-url with a path and a trailing slash',
+      publicUrl: 'https://gw.example.com/qinling/',
+      want: 'https://gw.example.com/qinling/v1',
+    },
+  ];
+  for (const tc of cases) {
+    it(`${tc.name}, whatever Host says`, async () => {
+      const { server, base } = await serve(
+        new FakeStore(),
+        't,u,p,member\n',
+        new TokenBuckets(0, 1),
+        undefined,
+        {
+          publicBase: publicBase(tc.publicUrl),
+        },
+      );
+      servers.push(server);
+      for (const host of ['evil.example', 'evil.example:8443']) {
+        const root = JSON.parse((await raw(base, 'GET', '/', { host })).text) as {
+          versions: { links: { href: string }[] }[];
+        };
+        expect(root.versions[0]?.links[0]?.href, host).to.equal(tc.want);
+        for (const path of ['/v1', '/v1/'])
+          expect(JSON.parse((await raw(base, 'GET', path, { host })).text), path).to.deep.equal({
+            uri: tc.want,
+          });
+      }
+    });
+  }
+
+  const bad = ['ftp://x.example', 'https://x.example/?a=b', 'https://u:p@x.example', 'not a url'];
+  for (const url of bad) it(`refuses --public-url ${url}`, () => expect(() => publicBase(url)).to.throw());
 });
 
 describe('api: methods nobody implements', () => {

@@ -22,6 +22,8 @@ export interface AppDeps {
   log: Logger;
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Base of the version documents' links (see publicBase); '' for relative links. */
+  publicBase: string;
 }
 
 interface State {
@@ -129,8 +131,18 @@ async function jsonOnly(ctx: Context, next: Next) {
   await next();
 }
 
-/** This service's base URL as the client addressed it. */
-const base = (ctx: Context) => `${ctx.protocol}://${ctx.host}`;
+/**
+ * The public base URL (`--public-url`, no trailing slash) or, without one, '' so links are
+ * relative ('/v1'): never built from the Host header, which any client (or a cache's other
+ * client) chooses.
+ */
+export function publicBase(url: string): string {
+  if (url === '') return '';
+  const u = URL.canParse(url) ? new URL(url) : undefined;
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash || u.username)
+    throw new Error('must be an http(s) URL without query, fragment or credentials');
+  return u.href.replace(/\/+$/, '');
+}
 
 export function makeApp(d: AppDeps): Koa {
   const app = new Koa();
@@ -141,15 +153,15 @@ export function makeApp(d: AppDeps): Koa {
   router.get('/', (ctx) => {
     ctx.body = {
       versions: [
-        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${base(ctx)}/v1`, target: 'v1', rel: 'self' }] },
+        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${d.publicBase}/v1`, target: 'v1', rel: 'self' }] },
       ],
     };
   });
   router.get('/v1', (ctx) => {
-    ctx.body = { uri: `${base(ctx)}/v1` };
+    ctx.body = { uri: `${d.publicBase}/v1` };
   });
   router.get('/v1/', (ctx) => {
-    ctx.body = { uri: `${base(ctx)}/v1` };
+    ctx.body = { uri: `${d.publicBase}/v1` };
   });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

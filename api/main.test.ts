@@ -28,6 +28,11 @@ describe('qinling-jobs api options (keystone)', () => {
       message: 'unknown option --keystone-password',
     },
     {
+      name: 'a public URL that is not one',
+      args: ['--public-url=evil.example'],
+      message: '--public-url: must be an http(s) URL',
+    },
+    {
       name: 'a negative cache bound',
       args: ['--auth=keystone', '--keystone-cache-seconds=-1'],
       message: '--keystone-cache-seconds: must be an integer from 0 to 86400',

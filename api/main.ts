@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import { bool, int, list, oneOf, OptionError, readOptions, str, usage } from '../domain/options.js';
 import { loadKube } from '../kube/client.js';
-import { makeApp } from './app.js';
+import { makeApp, publicBase } from './app.js';
 import { StaticTokens } from './auth.js';
 import type { Authenticator } from './auth.js';
 import { KeystoneTokens } from './keystone-auth.js';
@@ -19,6 +19,11 @@ const PASSWORD_ENV = 'QJ_KEYSTONE_PASSWORD';
 
 export const apiOptions = {
   port: int('port to listen on (Qinling used 7070)', 'QJ_API_PORT', 7070, 0, 65535),
+  'public-url': str(
+    "this API's URL as clients reach it, for the version documents' links (relative links when empty)",
+    'QJ_API_PUBLIC_URL',
+    '',
+  ),
   bind: str('address to listen on', 'QJ_API_BIND', '0.0.0.0'),
   auth: oneOf(
     'how tokens are checked: static (a token file), kubernetes (TokenReview, then impersonation) or keystone (Keystone v3)',
@@ -120,8 +125,14 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     return 0;
   }
   let o;
+  let base: string;
   try {
     o = readOptions(apiOptions, argv, env);
+    try {
+      base = publicBase(o['public-url']);
+    } catch (err) {
+      throw new OptionError(`--public-url: ${(err as Error).message} (got "${o['public-url']}")`);
+    }
     if (o.auth === 'static' && !o['token-file'])
       throw new OptionError('--token-file is required with --auth static');
     if (o.auth === 'keystone' && !o['keystone-url'])
@@ -174,6 +185,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     ready: () => store.current(),
     log,
     bodyLimit: o['body-limit'],
+    publicBase: base,
   });
   const handle = app.callback();
   const server = makeServer((req, res) => void handle(req, res), {
