@@ -8,7 +8,8 @@ import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
 import { makeApp, publicBase, type AppDeps } from './app.js';
 import { StaticTokens, type Authenticator } from './auth.js';
 import { InFlight, RecentTokens, TokenBuckets } from './limits.js';
-import { makeApiMetrics } from './metrics.js';
+import { listen, makeServer } from './listen.js';
+import { makeApiMetrics, metricsHandler } from './metrics.js';
 import { JobService } from './service.js';
 import type { JobStore } from './store.js';
 
@@ -589,8 +590,17 @@ describe('api: methods nobody implements', () => {
 describe('api: limits and metrics', () => {
   let server: Server;
   let base = '';
+  const metrics = makeApiMetrics();
   before(async () => {
-    ({ server, base } = await serve(new FakeStore(), 'tok,u,proj-a,member\n', new TokenBuckets(1, 2)));
+    ({ server, base } = await serve(
+      new FakeStore(),
+      'tok,u,proj-a,member\n',
+      new TokenBuckets(1, 2),
+      undefined,
+      {
+        metrics,
+      },
+    ));
   });
   after(() => server.close());
 
@@ -608,9 +618,25 @@ describe('api: limits and metrics', () => {
     });
   });
 
-  it('exposes request metrics by route pattern, never by id', async () => {
+  it('exposes request metrics by route pattern, never by id, on the metrics listener only', async () => {
     await fetch(`${base}/v1/jobs/some-id`, { headers: { 'x-auth-token': 'nope' } });
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const publicScrape = await fetch(`${base}/metrics`);
+    expect(publicScrape.status).to.equal(404);
+    expect(await publicScrape.json()).to.deep.equal({
+      faultcode: 'Client',
+      faultstring: 'Resource not found.',
+      debuginfo: null,
+    });
+    const handle = metricsHandler(metrics.registry);
+    const listener = makeServer((req, res) => void handle(req, res), { requestTimeoutMs: 5000 });
+    const port = await listen(listener, 0, '127.0.0.1');
+    let text: string;
+    try {
+      expect((await fetch(`http://127.0.0.1:${port}/v1/jobs`)).status).to.equal(404);
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    } finally {
+      listener.close();
+    }
     expect(text).to.match(
       /qinling_jobs_api_requests_total\{method="GET",route="\/v1\/jobs",status="200"\} 2/,
     );

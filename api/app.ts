@@ -166,10 +166,6 @@ export function makeApp(d: AppDeps): Koa {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = d.metrics.registry.contentType;
-    ctx.body = await d.metrics.registry.metrics();
-  });
   router.get('/readyz', (ctx) => {
     if (!d.ready()) throw new HttpError(503, 'The job cache has not synced yet.');
     ctx.body = { status: 'ok' };

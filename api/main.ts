@@ -10,7 +10,7 @@ import { KeystoneTokens } from './keystone-auth.js';
 import { KubernetesTokens } from './kube-auth.js';
 import { InFlight, RecentTokens, TokenBuckets } from './limits.js';
 import { listen, makeServer } from './listen.js';
-import { makeApiMetrics } from './metrics.js';
+import { makeApiMetrics, metricsHandler } from './metrics.js';
 import { JobService } from './service.js';
 import { KubeJobStore } from './store.js';
 
@@ -25,6 +25,18 @@ export const apiOptions = {
     '',
   ),
   bind: str('address to listen on', 'QJ_API_BIND', '0.0.0.0'),
+  'metrics-address': str(
+    'address of the /metrics listener (never the API port)',
+    'QJ_API_METRICS_ADDRESS',
+    '127.0.0.1',
+  ),
+  'metrics-port': int(
+    'port of the /metrics listener (0: any free port)',
+    'QJ_API_METRICS_PORT',
+    7071,
+    0,
+    65535,
+  ),
   auth: oneOf(
     'how tokens are checked: static (a token file), kubernetes (TokenReview, then impersonation) or keystone (Keystone v3)',
     'QJ_API_AUTH',
@@ -171,6 +183,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     createNamespaces: o['create-namespaces'],
     ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
   });
+  const metrics = makeApiMetrics();
   const app = makeApp({
     service,
     auth,
@@ -181,7 +194,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       // A while, not forever: long enough to outlast a flood, short enough to forget old tokens.
       recent: new RecentTokens(10 * 60_000),
     },
-    metrics: makeApiMetrics(),
+    metrics,
     ready: () => store.current(),
     log,
     bodyLimit: o['body-limit'],
@@ -193,11 +206,17 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   });
   const port = await listen(server, o.port, o.bind);
   log.info({ bind: o.bind, port }, 'listening');
+  const scrape = metricsHandler(metrics.registry);
+  const metricsServer = makeServer((req, res) => void scrape(req, res), { requestTimeoutMs: 10_000 });
+  const mport = await listen(metricsServer, o['metrics-port'], o['metrics-address']);
+  log.info({ address: o['metrics-address'], metricsPort: mport }, 'serving /metrics');
   await store.start();
   log.info('job cache synced');
   return new Promise<number>((resolve) => {
     const stop = () => {
       log.info('shutting down');
+      metricsServer.close();
+      metricsServer.closeAllConnections();
       server.close(() => void store.stop().then(() => resolve(0)));
       server.closeIdleConnections();
       setTimeout(() => {
