@@ -1,13 +1,14 @@
 // Component tests: the real app, service and static auth over an in-memory JobStore fake.
 import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
-import { makeApp } from './app.js';
-import { StaticTokens } from './auth.js';
-import { TokenBuckets } from './limits.js';
-import { makeApiMetrics } from './metrics.js';
+import { makeApp, publicBase, type AppDeps } from './app.js';
+import { StaticTokens, type Authenticator } from './auth.js';
+import { InFlight, RecentTokens, TokenBuckets } from './limits.js';
+import { listen, makeServer } from './listen.js';
+import { makeApiMetrics, metricsHandler } from './metrics.js';
 import { JobService } from './service.js';
 import type { JobStore } from './store.js';
 import { FakeStore, NOW } from '../fakes/store.js';
@@ -20,6 +21,7 @@ async function serve(
   tokens: string,
   limits: TokenBuckets,
   served?: ReadonlySet<string>,
+  extra: Partial<AppDeps> = {},
 ): Promise<{ server: Server; base: string }> {
   const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
   writeFileSync(`${dir}/tokens`, tokens);
@@ -30,16 +32,55 @@ async function serve(
       () => NOW,
     ),
     limits,
+    authLimits: {
+      failures: new TokenBuckets(0, 1),
+      inFlight: new InFlight(0),
+      recent: new RecentTokens(60_000),
+    },
     metrics: makeApiMetrics(),
     auth: new StaticTokens(`${dir}/tokens`),
     ready: () => store.ready(),
     log: pino({ level: 'silent' }),
     bodyLimit: 4096,
+    publicBase: '',
+    ...extra,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const addr = server.address();
   return { server, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
+
+/** A logger that keeps its JSON lines, to check what was logged at which level. */
+function keptLog() {
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as never) });
+  return { log, lines };
+}
+
+/** A request through node:http, which (unlike fetch) sends any method, TRACE included. */
+function raw(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 describe('api: the facade over a fake store', () => {
@@ -98,11 +139,9 @@ describe('api: the facade over a fake store', () => {
     const root = await call('GET', '/');
     expect(root.status).to.equal(200);
     expect(root.json).to.deep.equal({
-      versions: [
-        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${base}/v1`, target: 'v1', rel: 'self' }] },
-      ],
+      versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ href: '/v1', target: 'v1', rel: 'self' }] }],
     });
-    expect((await call('GET', '/v1/')).json).to.deep.equal({ uri: `${base}/v1` });
+    expect((await call('GET', '/v1/')).json).to.deep.equal({ uri: '/v1' });
   });
 
   it('creates a job (201) with the 14 fields, and shows it', async () => {
@@ -362,6 +401,25 @@ describe('api: the facade over a fake store', () => {
     });
   }
 
+  it('marks every response, function_input or error, as not to be cached or sniffed', async () => {
+    const made = await post('tok-a', { pattern: '0 * * * *', function_input: 'secret-ish' });
+    const id = String(made.json?.id);
+    const cases: [string, () => ReturnType<typeof call>][] = [
+      ['a create', () => Promise.resolve(made)],
+      ['a show', () => call('GET', `/v1/jobs/${id}`, 'tok-a')],
+      ['a list', () => call('GET', '/v1/jobs', 'tok-a')],
+      ['an update', () => call('PUT', `/v1/jobs/${id}`, 'tok-a', { function_input: 'changed' })],
+      ['a 404 fault', () => call('GET', `/v1/jobs/${FID}`, 'tok-a')],
+      ['a 401 fault', () => call('GET', '/v1/jobs')],
+      ['the version document', () => call('GET', '/')],
+    ];
+    for (const [name, make] of cases) {
+      const r = await make();
+      expect(r.headers.get('cache-control'), name).to.equal('no-store');
+      expect(r.headers.get('x-content-type-options'), name).to.equal('nosniff');
+    }
+  });
+
   it('answers 503 (JSON, Server) until the cache has synced', async () => {
     store.isReady = false;
     try {
@@ -375,11 +433,105 @@ describe('api: the facade over a fake store', () => {
   });
 });
 
-describe('api: limits and metrics', () => {
+describe('api: the version documents never reflect the Host header', () => {
+  const servers: Server[] = [];
+  after(() => servers.forEach((s) => s.close()));
+  const cases = [
+    { name: 'no --public-url: relative links', publicUrl: '', want: '/v1' },
+    {
+      name: 'a --public-url',
+      publicUrl: 'https://qinling.example.com',
+      want: 'https://qinling.example.com/v1',
+    },
+    {
+      name: 'a --public-url with a path and a trailing slash',
+      publicUrl: 'https://gw.example.com/qinling/',
+      want: 'https://gw.example.com/qinling/v1',
+    },
+  ];
+  for (const tc of cases) {
+    it(`${tc.name}, whatever Host says`, async () => {
+      const { server, base } = await serve(
+        new FakeStore(),
+        't,u,p,member\n',
+        new TokenBuckets(0, 1),
+        undefined,
+        {
+          publicBase: publicBase(tc.publicUrl),
+        },
+      );
+      servers.push(server);
+      for (const host of ['evil.example', 'evil.example:8443']) {
+        const root = JSON.parse((await raw(base, 'GET', '/', { host })).text) as {
+          versions: { links: { href: string }[] }[];
+        };
+        expect(root.versions[0]?.links[0]?.href, host).to.equal(tc.want);
+        for (const path of ['/v1', '/v1/'])
+          expect(JSON.parse((await raw(base, 'GET', path, { host })).text), path).to.deep.equal({
+            uri: tc.want,
+          });
+      }
+    });
+  }
+
+  const bad = ['ftp://x.example', 'https://x.example/?a=b', 'https://u:p@x.example', 'not a url'];
+  for (const url of bad) it(`refuses --public-url ${url}`, () => expect(() => publicBase(url)).to.throw());
+});
+
+describe('api: methods nobody implements', () => {
+  const kept = keptLog();
   let server: Server;
   let base = '';
   before(async () => {
-    ({ server, base } = await serve(new FakeStore(), 'tok,u,proj-a,member\n', new TokenBuckets(1, 2)));
+    ({ server, base } = await serve(
+      new FakeStore(),
+      'tok,u,proj-a,member\n',
+      new TokenBuckets(0, 1),
+      undefined,
+      {
+        log: kept.log,
+      },
+    ));
+  });
+  after(() => server.close());
+
+  const cases = [
+    { method: 'PROPFIND', path: '/v1/jobs' },
+    { method: 'TRACE', path: '/v1/jobs' },
+    { method: 'MKCOL', path: '/v1/jobs' },
+    { method: 'PROPFIND', path: '/' },
+    { method: 'MKCOL', path: '/v1/nothing' },
+  ];
+  for (const tc of cases) {
+    it(`${tc.method} ${tc.path} without a token: 501 with Qinling's fault, no error log`, async () => {
+      kept.lines.length = 0;
+      const r = await raw(base, tc.method, tc.path);
+      expect(r.status).to.equal(501);
+      expect(r.headers['content-type']).to.match(/^application\/json/);
+      expect(JSON.parse(r.text)).to.deep.equal({
+        faultcode: 'Server',
+        faultstring: 'Method not implemented.',
+        debuginfo: null,
+      });
+      expect(kept.lines.filter((l) => l.level >= 40).map((l) => l.msg)).to.deep.equal([]);
+    });
+  }
+});
+
+describe('api: limits and metrics', () => {
+  let server: Server;
+  let base = '';
+  const metrics = makeApiMetrics();
+  before(async () => {
+    ({ server, base } = await serve(
+      new FakeStore(),
+      'tok,u,proj-a,member\n',
+      new TokenBuckets(1, 2),
+      undefined,
+      {
+        metrics,
+      },
+    ));
   });
   after(() => server.close());
 
@@ -397,14 +549,119 @@ describe('api: limits and metrics', () => {
     });
   });
 
-  it('exposes request metrics by route pattern, never by id', async () => {
+  it('exposes request metrics by route pattern, never by id, on the metrics listener only', async () => {
     await fetch(`${base}/v1/jobs/some-id`, { headers: { 'x-auth-token': 'nope' } });
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const publicScrape = await fetch(`${base}/metrics`);
+    expect(publicScrape.status).to.equal(404);
+    expect(await publicScrape.json()).to.deep.equal({
+      faultcode: 'Client',
+      faultstring: 'Resource not found.',
+      debuginfo: null,
+    });
+    const handle = metricsHandler(metrics.registry);
+    const listener = makeServer((req, res) => void handle(req, res), { requestTimeoutMs: 5000 });
+    const port = await listen(listener, 0, '127.0.0.1');
+    let text: string;
+    try {
+      expect((await fetch(`http://127.0.0.1:${port}/v1/jobs`)).status).to.equal(404);
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    } finally {
+      listener.close();
+    }
     expect(text).to.match(
       /qinling_jobs_api_requests_total\{method="GET",route="\/v1\/jobs",status="200"\} 2/,
     );
     expect(text).to.contain('qinling_jobs_api_rate_limited_total 1');
     expect(text).to.not.contain('some-id');
+  });
+});
+
+describe('api: authentication comes first, and failing it is limited per address', () => {
+  const store = new FakeStore();
+  let t = 0;
+  const failures = new TokenBuckets(1, 3, () => t);
+  /** Static tokens, counted; a token `slow-*` waits until released. */
+  const validations: string[] = [];
+  const held: (() => void)[] = [];
+  const tokens = new StaticTokens(
+    (() => {
+      const dir = mkdtempSync(`${tmpdir()}/qj-api-`);
+      writeFileSync(`${dir}/tokens`, 'tok-a,alice,proj-a,member\ntok-new,nina,proj-a,member\n');
+      return `${dir}/tokens`;
+    })(),
+  );
+  const auth: Authenticator = {
+    authenticate: async (token) => {
+      validations.push(token);
+      if (token.startsWith('slow-')) await new Promise<void>((r) => held.push(r));
+      return tokens.authenticate(token);
+    },
+  };
+  let server: Server;
+  let base = '';
+  before(async () => {
+    ({ server, base } = await serve(store, 'unused,u,p,member\n', new TokenBuckets(0, 1), undefined, {
+      auth,
+      authLimits: { failures, inFlight: new InFlight(2), recent: new RecentTokens(60_000, 100, () => t) },
+    }));
+  });
+  after(() => server.close());
+  beforeEach(() => {
+    t += 3600_000; // a full bucket for each test
+    validations.length = 0;
+  });
+  const get = (token?: string) => raw(base, 'GET', '/v1/jobs', token ? { 'x-auth-token': token } : {});
+
+  const bodies: { name: string; body: string | Buffer }[] = [
+    { name: 'malformed JSON', body: '{"pattern": ' },
+    { name: 'a 300 KiB body', body: Buffer.alloc(300 * 1024, 'x') },
+    { name: 'JSON of the wrong type', body: '[]' },
+  ];
+  for (const tc of bodies) {
+    it(`without a token, ${tc.name} is a 401, never read as a job`, async () => {
+      const r = await raw(base, 'POST', '/v1/jobs', { 'content-type': 'application/json' }, tc.body);
+      expect(r.status).to.equal(401);
+      expect(JSON.parse(r.text)).to.deep.equal({
+        faultcode: 'Client',
+        faultstring: 'The request you have made requires authentication.',
+        debuginfo: null,
+      });
+    });
+  }
+
+  it('after a burst of failures an address gets 429 with Retry-After, and nothing is validated', async () => {
+    const statuses = [];
+    for (const token of ['bad-1', '', 'bad-2']) statuses.push((await get(token)).status);
+    expect(statuses).to.deep.equal([401, 401, 401]);
+    const limited = await get('bad-3');
+    expect(limited.status).to.equal(429);
+    expect(Number(limited.headers['retry-after'])).to.be.at.least(1);
+    expect(JSON.parse(limited.text)).to.deep.equal({
+      faultcode: 'Client',
+      faultstring: 'Too many requests; slow down.',
+      debuginfo: null,
+    });
+    expect(validations).to.deep.equal(['bad-1', 'bad-2']);
+    t += 1000; // one failure's worth back
+    expect((await get('bad-4')).status).to.equal(401);
+    expect((await get('bad-5')).status).to.equal(429);
+  });
+
+  it('a token that passed lately still works from a refused address; a new one waits', async () => {
+    expect((await get('tok-a')).status).to.equal(200);
+    for (let i = 0; i < 3; i++) await get(`bad-${i}`);
+    expect((await get('bad-x')).status).to.equal(429);
+    expect((await get('tok-a')).status).to.equal(200);
+    expect((await get('tok-new')).status).to.equal(429);
+  });
+
+  it('bounds the validations under way per address', async () => {
+    const first = [get('slow-1'), get('slow-2')];
+    while (held.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const third = await get('slow-3');
+    expect(third.status).to.equal(429);
+    for (const release of held.splice(0)) release();
+    expect((await Promise.all(first)).map((r) => r.status)).to.deep.equal([401, 401]);
   });
 });
 

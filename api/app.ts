@@ -7,7 +7,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Authenticator, Caller } from './auth.js';
 import { errorMiddleware, HttpError } from './errors.js';
-import type { TokenBuckets } from './limits.js';
+import type { InFlight, RecentTokens, TokenBuckets } from './limits.js';
 import type { ApiMetrics } from './metrics.js';
 import type { JobService } from './service.js';
 import { jsonList } from './stream.js';
@@ -18,12 +18,16 @@ const STREAM_FROM = 1000;
 export interface AppDeps {
   service: JobService;
   auth: Authenticator;
+  /** Per token, once authenticated. */
   limits: TokenBuckets;
+  authLimits: AuthLimits;
   metrics: ApiMetrics;
   ready: () => boolean;
   log: Logger;
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Base of the version documents' links (see publicBase); '' for relative links. */
+  publicBase: string;
 }
 
 interface State {
@@ -37,6 +41,17 @@ function requestId() {
     ctx.state.requestId = id;
     await next();
   };
+}
+
+/**
+ * Jobs carry `function_input`, often credentials in all but name: no cache (a shared proxy, a
+ * browser) keeps a response, and no browser guesses a type other than the one sent. Set on every
+ * response, faults included, since they come before anything can fail.
+ */
+async function noStore(ctx: Context, next: Next) {
+  ctx.set('cache-control', 'no-store');
+  ctx.set('x-content-type-options', 'nosniff');
+  await next();
 }
 
 /** One JSON line per request; never the token or the body. */
@@ -62,19 +77,47 @@ function accessLog(log: Logger) {
   };
 }
 
-function authenticate(auth: Authenticator, limits: TokenBuckets, metrics: ApiMetrics) {
+/** Bounds on the work of authenticating, per client address (the socket's: no proxy is trusted). */
+export interface AuthLimits {
+  /** Failed authentications; an address out of them has new tokens refused before validation. */
+  failures: TokenBuckets;
+  /** Validations under way (a Keystone call, a TokenReview) at once. */
+  inFlight: InFlight;
+  /** Tokens that passed lately: validated even from an address out of failures. */
+  recent: RecentTokens;
+}
+
+const tooMany = (wait: number) =>
+  new HttpError(429, 'Too many requests; slow down.', { 'retry-after': String(wait) });
+
+function authenticate(d: AppDeps) {
+  const unauthenticated = () =>
+    new HttpError(401, 'The request you have made requires authentication.', {
+      'www-authenticate': d.auth.challenge ?? 'Keystone uri="/"',
+    });
   return async (ctx: Context, next: Next) => {
     const token = ctx.get('x-auth-token');
-    const caller = token ? await auth.authenticate(token) : undefined;
-    if (!caller)
-      throw new HttpError(401, 'The request you have made requires authentication.', {
-        'www-authenticate': auth.challenge ?? 'Keystone uri="/"',
-      });
-    const wait = limits.take(token);
-    if (wait > 0) {
-      metrics.rateLimited.inc();
-      throw new HttpError(429, 'Too many requests; slow down.', { 'retry-after': String(wait) });
+    const from = ctx.ip;
+    const refused = (wait: number) => {
+      d.metrics.rateLimited.inc();
+      return tooMany(wait);
+    };
+    const failWait = token !== '' && d.authLimits.recent.has(token) ? 0 : d.authLimits.failures.wait(from);
+    if (failWait > 0) throw refused(failWait);
+    if (!d.authLimits.inFlight.enter(from)) throw refused(1);
+    let caller: Caller | undefined;
+    try {
+      caller = token ? await d.auth.authenticate(token) : undefined;
+    } finally {
+      d.authLimits.inFlight.leave(from);
     }
+    if (!caller) {
+      d.authLimits.failures.take(from);
+      throw unauthenticated();
+    }
+    d.authLimits.recent.add(token);
+    const wait = d.limits.take(token);
+    if (wait > 0) throw refused(wait);
     (ctx.state as State).caller = caller;
     await next();
   };
@@ -92,8 +135,18 @@ async function jsonOnly(ctx: Context, next: Next) {
   await next();
 }
 
-/** This service's base URL as the client addressed it. */
-const base = (ctx: Context) => `${ctx.protocol}://${ctx.host}`;
+/**
+ * The public base URL (`--public-url`, no trailing slash) or, without one, '' so links are
+ * relative ('/v1'): never built from the Host header, which any client (or a cache's other
+ * client) chooses.
+ */
+export function publicBase(url: string): string {
+  if (url === '') return '';
+  const u = URL.canParse(url) ? new URL(url) : undefined;
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash || u.username)
+    throw new Error('must be an http(s) URL without query, fragment or credentials');
+  return u.href.replace(/\/+$/, '');
+}
 
 export function makeApp(d: AppDeps): Koa {
   const app = new Koa();
@@ -104,22 +157,18 @@ export function makeApp(d: AppDeps): Koa {
   router.get('/', (ctx) => {
     ctx.body = {
       versions: [
-        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${base(ctx)}/v1`, target: 'v1', rel: 'self' }] },
+        { id: 'v1.0', status: 'CURRENT', links: [{ href: `${d.publicBase}/v1`, target: 'v1', rel: 'self' }] },
       ],
     };
   });
   router.get('/v1', (ctx) => {
-    ctx.body = { uri: `${base(ctx)}/v1` };
+    ctx.body = { uri: `${d.publicBase}/v1` };
   });
   router.get('/v1/', (ctx) => {
-    ctx.body = { uri: `${base(ctx)}/v1` };
+    ctx.body = { uri: `${d.publicBase}/v1` };
   });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
-  });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = d.metrics.registry.contentType;
-    ctx.body = await d.metrics.registry.metrics();
   });
   router.get('/readyz', (ctx) => {
     if (!d.ready()) throw new HttpError(503, 'The job cache has not synced yet.');
@@ -127,7 +176,20 @@ export function makeApp(d: AppDeps): Koa {
   });
 
   const jobs = new Router({ prefix: '/v1/jobs' });
-  jobs.use(authenticate(d.auth, d.limits, d.metrics));
+  // Who is asking comes first: no body is read, let alone parsed, for a caller not known.
+  jobs.use(authenticate(d));
+  jobs.use(jsonOnly);
+  jobs.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: d.bodyLimit,
+      encoding: 'utf-8',
+      onError: (err) => {
+        if ((err as { status?: number }).status === 413) throw new HttpError(413, 'Request body too large.');
+        throw new HttpError(400, 'Malformed JSON in request body.');
+      },
+    }),
+  );
   jobs.post('/', async (ctx) => {
     ctx.status = 201;
     const key = ctx.get('idempotency-key');
@@ -155,6 +217,7 @@ export function makeApp(d: AppDeps): Koa {
 
   app.use(d.metrics.middleware);
   app.use(requestId());
+  app.use(noStore);
   app.use(accessLog(d.log));
   app.use(
     errorMiddleware((err, internal) => {
@@ -163,22 +226,12 @@ export function makeApp(d: AppDeps): Koa {
       else d.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'service unavailable');
     }),
   );
-  app.use(jsonOnly);
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: d.bodyLimit,
-      encoding: 'utf-8',
-      onError: (err) => {
-        if ((err as { status?: number }).status === 413) throw new HttpError(413, 'Request body too large.');
-        throw new HttpError(400, 'Malformed JSON in request body.');
-      },
-    }),
-  );
   app.use(router.routes());
   app.use(jobs.routes());
+  // A method no route knows (PROPFIND, TRACE, ...) is the client's mistake: a fault, not a 500.
   const methodNotAllowed = () => new HttpError(405, 'Method not allowed.');
-  app.use(router.allowedMethods({ throw: true, methodNotAllowed }));
-  app.use(jobs.allowedMethods({ throw: true, methodNotAllowed }));
+  const notImplemented = () => new HttpError(501, 'Method not implemented.');
+  app.use(router.allowedMethods({ throw: true, methodNotAllowed, notImplemented }));
+  app.use(jobs.allowedMethods({ throw: true, methodNotAllowed, notImplemented }));
   return app;
 }

@@ -55,7 +55,8 @@ export function errorMiddleware(onServerError: (err: unknown, internal: boolean)
       if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'Resource not found.');
     } catch (err) {
       const d = describe(err);
-      if (d.status >= 500) onServerError(err, d.status === 500);
+      // 501 is a 5xx by the letter only: an unknown method is nothing the server should hear of.
+      if (d.status >= 500 && d.status !== 501) onServerError(err, d.status === 500);
       ctx.status = d.status;
       ctx.set(d.headers);
       ctx.body = faultBody(d.status, d.message);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { apiOptions, runApi } from './main.js';
-import { usage } from '../domain/options.js';
+import { readOptions, usage } from '../domain/options.js';
 
 /** runApi up to its option checks (which come before any I/O), with what it printed. */
 async function api(args: string[], env: Record<string, string> = {}) {
@@ -28,6 +28,11 @@ describe('qinling-jobs api options (keystone)', () => {
       message: 'unknown option --keystone-password',
     },
     {
+      name: 'a public URL that is not one',
+      args: ['--public-url=evil.example'],
+      message: '--public-url: must be an http(s) URL',
+    },
+    {
       name: 'a negative cache bound',
       args: ['--auth=keystone', '--keystone-cache-seconds=-1'],
       message: '--keystone-cache-seconds: must be an integer from 0 to 86400',
@@ -47,4 +52,40 @@ describe('qinling-jobs api options (keystone)', () => {
       expect(out).to.contain(env);
     expect(out).to.contain('keystone (Keystone v3)');
   });
+});
+
+describe('qinling-jobs api options (limits on unauthenticated work)', () => {
+  const cases: {
+    name: string;
+    args: string[];
+    env?: Record<string, string>;
+    want: Record<string, number>;
+  }[] = [
+    {
+      name: 'the defaults',
+      args: [],
+      want: {
+        'auth-failure-rate': 10,
+        'auth-failure-burst': 20,
+        'auth-in-flight': 16,
+        'request-timeout-seconds': 30,
+      },
+    },
+    {
+      name: 'flags',
+      args: ['--auth-failure-rate=0', '--auth-in-flight=4', '--request-timeout-seconds=5'],
+      want: { 'auth-failure-rate': 0, 'auth-in-flight': 4, 'request-timeout-seconds': 5 },
+    },
+    {
+      name: 'the environment',
+      args: [],
+      env: { QJ_API_AUTH_FAILURE_BURST: '5', QJ_API_REQUEST_TIMEOUT_SECONDS: '60' },
+      want: { 'auth-failure-burst': 5, 'request-timeout-seconds': 60 },
+    },
+  ];
+  for (const tc of cases) {
+    it(`reads ${tc.name}`, () => {
+      expect(readOptions(apiOptions, tc.args, tc.env ?? {})).to.include(tc.want);
+    });
+  }
 });

@@ -3,13 +3,14 @@ import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import { bool, int, list, oneOf, OptionError, readOptions, str, usage } from '../domain/options.js';
 import { loadKube } from '../kube/client.js';
-import { makeApp } from './app.js';
+import { makeApp, publicBase } from './app.js';
 import { StaticTokens } from './auth.js';
 import type { Authenticator } from './auth.js';
 import { KeystoneTokens } from './keystone-auth.js';
 import { KubernetesTokens } from './kube-auth.js';
-import { TokenBuckets } from './limits.js';
-import { makeApiMetrics } from './metrics.js';
+import { InFlight, RecentTokens, TokenBuckets } from './limits.js';
+import { listen, makeServer } from './listen.js';
+import { makeApiMetrics, metricsHandler } from './metrics.js';
 import { JobService } from './service.js';
 import { KubeJobStore } from './store.js';
 
@@ -18,7 +19,24 @@ const PASSWORD_ENV = 'QJ_KEYSTONE_PASSWORD';
 
 export const apiOptions = {
   port: int('port to listen on (Qinling used 7070)', 'QJ_API_PORT', 7070, 0, 65535),
+  'public-url': str(
+    "this API's URL as clients reach it, for the version documents' links (relative links when empty)",
+    'QJ_API_PUBLIC_URL',
+    '',
+  ),
   bind: str('address to listen on', 'QJ_API_BIND', '0.0.0.0'),
+  'metrics-address': str(
+    'address of the /metrics listener (never the API port)',
+    'QJ_API_METRICS_ADDRESS',
+    '127.0.0.1',
+  ),
+  'metrics-port': int(
+    'port of the /metrics listener (0: any free port)',
+    'QJ_API_METRICS_PORT',
+    7071,
+    0,
+    65535,
+  ),
   auth: oneOf(
     'how tokens are checked: static (a token file), kubernetes (TokenReview, then SubjectAccessReviews) or keystone (Keystone v3)',
     'QJ_API_AUTH',
@@ -142,6 +160,34 @@ export const apiOptions = {
     3600,
   ),
   'rate-burst': int('requests a token may make at once', 'QJ_API_RATE_BURST', 100, 1, 100_000),
+  'auth-failure-rate': int(
+    'failed authentications per second per client address; beyond the burst, new tokens get 429 before any validation (0: no limit)',
+    'QJ_API_AUTH_FAILURE_RATE',
+    10,
+    0,
+    100_000,
+  ),
+  'auth-failure-burst': int(
+    'failed authentications a client address may make at once',
+    'QJ_API_AUTH_FAILURE_BURST',
+    20,
+    1,
+    100_000,
+  ),
+  'auth-in-flight': int(
+    'token validations (Keystone, TokenReview) under way at once per client address; 429 beyond (0: no bound)',
+    'QJ_API_AUTH_IN_FLIGHT',
+    16,
+    0,
+    100_000,
+  ),
+  'request-timeout-seconds': int(
+    'longest a request may take to arrive (headers: at most 20 s of it); 408 beyond',
+    'QJ_API_REQUEST_TIMEOUT_SECONDS',
+    30,
+    1,
+    3600,
+  ),
   'log-level': oneOf('log level', 'QJ_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
 };
 
@@ -151,8 +197,14 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     return 0;
   }
   let o;
+  let base: string;
   try {
     o = readOptions(apiOptions, argv, env);
+    try {
+      base = publicBase(o['public-url']);
+    } catch (err) {
+      throw new OptionError(`--public-url: ${(err as Error).message} (got "${o['public-url']}")`);
+    }
     if (o.auth === 'static' && !o['token-file'])
       throw new OptionError('--token-file is required with --auth static');
     if (o.auth === 'keystone' && !o['keystone-url'])
@@ -220,31 +272,40 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     adminCrossProjectWrites: o['admin-cross-project-writes'],
     ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
   });
+  const metrics = makeApiMetrics();
   const app = makeApp({
     service,
     auth,
     limits: new TokenBuckets(o['rate-limit'], o['rate-burst']),
-    metrics: makeApiMetrics(),
+    authLimits: {
+      failures: new TokenBuckets(o['auth-failure-rate'], o['auth-failure-burst']),
+      inFlight: new InFlight(o['auth-in-flight']),
+      // A while, not forever: long enough to outlast a flood, short enough to forget old tokens.
+      recent: new RecentTokens(10 * 60_000),
+    },
+    metrics,
     ready: () => store.current(),
     log,
     bodyLimit: o['body-limit'],
+    publicBase: base,
   });
-  const server = app.listen(o.port, o.bind);
-  // Longer than the idle timeouts of common clients and load balancers (60 s), so the server is
-  // never the side that closes a keep-alive connection a client is about to reuse.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  const handle = app.callback();
+  const server = makeServer((req, res) => void handle(req, res), {
+    requestTimeoutMs: o['request-timeout-seconds'] * 1000,
   });
-  const addr = server.address();
-  log.info({ bind: o.bind, port: typeof addr === 'object' && addr ? addr.port : o.port }, 'listening');
+  const port = await listen(server, o.port, o.bind);
+  log.info({ bind: o.bind, port }, 'listening');
+  const scrape = metricsHandler(metrics.registry);
+  const metricsServer = makeServer((req, res) => void scrape(req, res), { requestTimeoutMs: 10_000 });
+  const mport = await listen(metricsServer, o['metrics-port'], o['metrics-address']);
+  log.info({ address: o['metrics-address'], metricsPort: mport }, 'serving /metrics');
   await store.start();
   log.info('job cache synced');
   return new Promise<number>((resolve) => {
     const stop = () => {
       log.info('shutting down');
+      metricsServer.close();
+      metricsServer.closeAllConnections();
       server.close(() => void store.stop().then(() => resolve(0)));
       server.closeIdleConnections();
       setTimeout(() => {

@@ -1,4 +1,5 @@
 // The facade's metrics, all registered here on a Registry made at start-up.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -38,3 +39,21 @@ export function makeApiMetrics() {
 }
 
 export type ApiMetrics = ReturnType<typeof makeApiMetrics>;
+
+/**
+ * `GET /metrics` and nothing else, for the metrics listener: a port of its own (loopback unless
+ * configured), so the tenants' port never shows the facade's internals.
+ */
+export function metricsHandler(registry: Registry) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ faultcode: 'Client', faultstring: 'Resource not found.', debuginfo: null }));
+      return;
+    }
+    const text = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  };
+}

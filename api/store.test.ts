@@ -23,7 +23,7 @@ const obj = (
   spec,
 });
 
-function scene(answer: (r: KubeRequest) => KubeResponse, opts: Partial<StoreOptions> = {}) {
+function scene(answer: (r: KubeRequest) => KubeResponse, opts: Partial<StoreOptions> = {}, storeLog = log) {
   const jobsLw = new FakeListWatch();
   const nsLw = new FakeListWatch();
   const cache = <T>(name: string, lw: FakeListWatch) =>
@@ -36,7 +36,7 @@ function scene(answer: (r: KubeRequest) => KubeResponse, opts: Partial<StoreOpti
       return Promise.resolve(answer(r));
     },
   } as unknown as Kube;
-  const store = new KubeJobStore(kube, log, {
+  const store = new KubeJobStore(kube, storeLog, {
     now: () => t,
     caches: { jobs: cache<QinlingJob>('jobs', jobsLw), namespaces: cache<V1Namespace>('namespaces', nsLw) },
     ...opts,
@@ -87,6 +87,38 @@ describe('KubeJobStore over fakes', () => {
     expect((err as DomainError).kind).to.equal('Conflict');
     expect(s.store.overlaySize, 'a failed delete leaves no tombstone').to.equal(0);
   });
+
+  const refusals: { status: number; kind: string; message: string }[] = [
+    { status: 400, kind: 'BadRequest', message: 'Invalid input' },
+    { status: 422, kind: 'BadRequest', message: 'Invalid input' },
+    { status: 403, kind: 'Forbidden', message: 'Operation not allowed' },
+    { status: 409, kind: 'Conflict', message: 'Conflict' },
+    { status: 500, kind: 'Unavailable', message: 'The Kubernetes API answered 500; try again.' },
+    { status: 503, kind: 'Unavailable', message: 'The Kubernetes API answered 503; try again.' },
+    { status: 429, kind: 'Unavailable', message: 'The Kubernetes API answered 429; try again.' },
+  ];
+  for (const tc of refusals) {
+    it(`an apiserver ${tc.status} reaches the client as Qinling's "${tc.message}", its text only the log`, async () => {
+      const secret =
+        'admission webhook "quota.internal.example:8443" denied: user system:serviceaccount:qinling-system:api, quota team-a-q';
+      const lines: { level: number; message?: string; status?: number }[] = [];
+      const kept = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l) as never) });
+      const s = scene(() => ({ status: tc.status, body: { kind: 'Status', message: secret } }), {}, kept);
+      const err = await s.store.create('ns-a', obj('1').spec).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(DomainError);
+      expect((err as DomainError).kind).to.equal(tc.kind);
+      expect((err as DomainError).message).to.equal(tc.message);
+      if (tc.status === 409) expect((err as { code?: number }).code).to.equal(409);
+      expect(
+        lines.filter(
+          (l) => l.level === (tc.status === 409 ? 20 : 40) && l.message === secret && l.status === tc.status,
+        ),
+      ).to.have.length(1);
+    });
+  }
 
   it('reads a job it does not hold through the apiserver: metadata list, then the one by name', async () => {
     const s = scene((r) =>

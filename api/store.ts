@@ -263,13 +263,18 @@ export class KubeJobStore implements JobStore {
     }
     if (res.status >= 200 && res.status < 300) return res.body;
     if (res.status === 404) return undefined;
+    // The apiserver's text names objects, ServiceAccounts, webhooks and quotas: it goes to the
+    // log, and the client gets Qinling's generic message for the class of error.
     const message = (res.body as { message?: string } | undefined)?.message ?? `HTTP ${res.status}`;
+    // A conflict is routine (a stale update, retried): not worth a warning.
+    const level = res.status === 409 ? 'debug' : 'warn';
+    this.log[level]({ status: res.status, method: r.method, path: r.path, message }, 'apiserver refused');
     // A conflict is the client's to retry: a 409 (Qinling's Conflict), never a 500; it keeps its
     // code so the service can retry the cases it knows (a stale update, an Idempotency-Key).
-    if (res.status === 409) throw Object.assign(new DomainError('Conflict', message), { code: 409 });
-    if (res.status === 403) throw new DomainError('Forbidden', `Not allowed: ${message}`);
-    if (res.status === 400 || res.status === 422) throw new DomainError('BadRequest', message);
-    throw new DomainError('Unavailable', `The Kubernetes API answered ${res.status}: ${message}`);
+    if (res.status === 409) throw Object.assign(new DomainError('Conflict', 'Conflict'), { code: 409 });
+    if (res.status === 403) throw new DomainError('Forbidden', 'Operation not allowed');
+    if (res.status === 400 || res.status === 422) throw new DomainError('BadRequest', 'Invalid input');
+    throw new DomainError('Unavailable', `The Kubernetes API answered ${res.status}; try again.`);
   }
 
   private path(namespace: string, name?: string): string {

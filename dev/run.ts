@@ -166,6 +166,7 @@ async function startFacade(run: Run, kubeconfig: string, tokenFile: string | und
     'api',
     '--bind=127.0.0.1',
     `--port=${port}`,
+    '--metrics-port=0',
     ...(tokenFile ? ['--auth=static', `--token-file=${tokenFile}`] : ['--auth=keystone']),
     `--kubeconfig=${kubeconfig}`,
     '--create-namespaces=false',

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { makeApp } from '../../api/app.js';
 import { StaticTokens } from '../../api/auth.js';
-import { TokenBuckets } from '../../api/limits.js';
+import { InFlight, RecentTokens, TokenBuckets } from '../../api/limits.js';
 import { makeApiMetrics } from '../../api/metrics.js';
 import { JobService } from '../../api/service.js';
 import { FakeStore, NOW } from '../../fakes/store.js';
@@ -35,6 +35,12 @@ async function serve(jobs: number, inputBytes: number): Promise<void> {
     service: new JobService(store, { createNamespaces: false }, () => NOW),
     auth: new StaticTokens(`${dir}/tokens`),
     limits: new TokenBuckets(0, 1),
+    authLimits: {
+      failures: new TokenBuckets(0, 1),
+      inFlight: new InFlight(0),
+      recent: new RecentTokens(60_000),
+    },
+    publicBase: '',
     metrics: makeApiMetrics(),
     ready: () => true,
     log: pino({ level: 'silent' }),

@@ -33,6 +33,7 @@ export async function startFacade(id: string, tokens: string, args: string[] = [
       'api',
       '--bind=127.0.0.1',
       '--port=0',
+      '--metrics-port=0',
       `--token-file=${tokenFile}`,
       `--kubeconfig=${clusterDir}/kubeconfig`,
       ...args,

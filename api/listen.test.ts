@@ -1,0 +1,51 @@
+// The listener's bounds on slow clients, over a real loopback socket.
+import { expect } from 'chai';
+import { connect } from 'node:net';
+import { listen, makeServer } from './listen.js';
+
+/** Writes `sent` on a raw connection and resolves to what came back when the server closed it. */
+function trickle(port: number, sent: string): Promise<{ answer: string; ms: number }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(sent));
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    sock.on('error', reject);
+    sock.on('close', () => resolve({ answer, ms: performance.now() - start }));
+  });
+}
+
+describe('listen: slow clients are cut off', () => {
+  const cases = [
+    {
+      name: 'a body that never comes',
+      sent: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n',
+    },
+    { name: 'headers that never end', sent: 'GET / HTTP/1.1\r\nHost: x\r\n' },
+  ];
+  for (const tc of cases) {
+    it(`${tc.name}: 408 once the request timeout has passed`, async () => {
+      const server = makeServer((req, res) => req.resume().on('end', () => res.end('ok')), {
+        requestTimeoutMs: 300,
+      });
+      const port = await listen(server, 0, '127.0.0.1');
+      try {
+        const r = await trickle(port, tc.sent);
+        expect(r.answer).to.match(/^HTTP\/1\.1 408/);
+        expect(r.ms).to.be.below(2_000);
+      } finally {
+        server.close();
+      }
+    });
+  }
+
+  it('a request that arrives in time is served', async () => {
+    const server = makeServer((_req, res) => res.end('ok'), { requestTimeoutMs: 300 });
+    const port = await listen(server, 0, '127.0.0.1');
+    try {
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).to.equal('ok');
+    } finally {
+      server.close();
+    }
+  });
+});
