@@ -1,6 +1,11 @@
 // The listener's bounds on slow clients, over a real loopback socket.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { listen, makeServer } from './listen.js';
 
 /** Writes `sent` on a raw connection and resolves to what came back when the server closed it. */
@@ -46,6 +51,72 @@ describe('listen: slow clients are cut off', () => {
       expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).to.equal('ok');
     } finally {
       server.close();
+    }
+  });
+});
+
+describe('listen: TLS with --tls-cert-file/--tls-key-file', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(`${tmpdir()}/qj-tls-`);
+    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=qinling-jobs-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        `${dir}/tls.key`,
+        '-out',
+        `${dir}/tls.crt`,
+      ],
+      { stdio: 'ignore' },
+    );
+  });
+
+  /** GET over TLS, trusting only the test's certificate. */
+  const get = (port: number, ca: Buffer) =>
+    new Promise<{ status: number; body: string; protocol: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/', ca, agent: false }, (res) => {
+        const protocol = (res.socket as TLSSocket).getProtocol() ?? '';
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, protocol }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('serves HTTPS with the given certificate, and refuses plain HTTP', async () => {
+    const cert = readFileSync(`${dir}/tls.crt`);
+    const server = makeServer((_req, res) => res.end('over tls'), {
+      requestTimeoutMs: 5000,
+      tls: { cert, key: readFileSync(`${dir}/tls.key`) },
+    });
+    const port = await listen(server, 0, '127.0.0.1');
+    try {
+      const r = await get(port, cert);
+      expect(r).to.deep.include({ status: 200, body: 'over tls' });
+      expect(r.protocol).to.match(/^TLSv1\.[23]$/);
+      const plain = await fetch(`http://127.0.0.1:${port}/`).then(
+        (res) => res.status,
+        () => 'refused',
+      );
+      expect(plain).to.not.equal(200);
+    } finally {
+      server.close();
+      server.closeAllConnections();
     }
   });
 });

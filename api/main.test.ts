@@ -28,6 +28,11 @@ describe('qinling-jobs api options (keystone)', () => {
       message: 'unknown option --keystone-password',
     },
     {
+      name: 'a TLS certificate without its key',
+      args: ['--tls-cert-file=/tmp/tls.crt'],
+      message: '--tls-cert-file and --tls-key-file go together',
+    },
+    {
       name: 'a public URL that is not one',
       args: ['--public-url=evil.example'],
       message: '--public-url: must be an http(s) URL',

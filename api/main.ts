@@ -19,6 +19,12 @@ const PASSWORD_ENV = 'QJ_KEYSTONE_PASSWORD';
 
 export const apiOptions = {
   port: int('port to listen on (Qinling used 7070)', 'QJ_API_PORT', 7070, 0, 65535),
+  'tls-cert-file': str(
+    'serve HTTPS with this PEM certificate chain (with --tls-key-file; read at start-up)',
+    'QJ_API_TLS_CERT_FILE',
+    '',
+  ),
+  'tls-key-file': str('the PEM private key of --tls-cert-file', 'QJ_API_TLS_KEY_FILE', ''),
   'public-url': str(
     "this API's URL as clients reach it, for the version documents' links (relative links when empty)",
     'QJ_API_PUBLIC_URL',
@@ -205,6 +211,8 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     } catch (err) {
       throw new OptionError(`--public-url: ${(err as Error).message} (got "${o['public-url']}")`);
     }
+    if (!o['tls-cert-file'] !== !o['tls-key-file'])
+      throw new OptionError('--tls-cert-file and --tls-key-file go together');
     if (o.auth === 'static' && !o['token-file'])
       throw new OptionError('--token-file is required with --auth static');
     if (o.auth === 'keystone' && !o['keystone-url'])
@@ -290,11 +298,15 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     publicBase: base,
   });
   const handle = app.callback();
+  const tls = o['tls-cert-file']
+    ? { cert: readFileSync(o['tls-cert-file']), key: readFileSync(o['tls-key-file']) }
+    : undefined;
   const server = makeServer((req, res) => void handle(req, res), {
     requestTimeoutMs: o['request-timeout-seconds'] * 1000,
+    ...(tls ? { tls } : {}),
   });
   const port = await listen(server, o.port, o.bind);
-  log.info({ bind: o.bind, port }, 'listening');
+  log.info({ bind: o.bind, tls: tls !== undefined, port }, 'listening');
   const scrape = metricsHandler(metrics.registry);
   const metricsServer = makeServer((req, res) => void scrape(req, res), { requestTimeoutMs: 10_000 });
   const mport = await listen(metricsServer, o['metrics-port'], o['metrics-address']);

@@ -86,12 +86,13 @@ affinity:
 {{- end }}
 {{- end }}
 
-{{/* The probes of a server on the named port `http`. */}}
+{{/* The probes of a server on the named port `http`; `.scheme` HTTPS when it serves TLS. */}}
 {{- define "qinling-jobs.probes" -}}
 livenessProbe:
   httpGet:
     path: /healthz
     port: http
+    scheme: {{ .scheme | default "HTTP" }}
   periodSeconds: 10
   timeoutSeconds: 2
   failureThreshold: 3
@@ -99,6 +100,7 @@ readinessProbe:
   httpGet:
     path: /readyz
     port: http
+    scheme: {{ .scheme | default "HTTP" }}
   periodSeconds: 5
   timeoutSeconds: 2
   failureThreshold: 2
