@@ -280,7 +280,7 @@ export async function runApi(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     adminCrossProjectWrites: o['admin-cross-project-writes'],
     ...(o.namespaces.length > 0 ? { namespaces: new Set(o.namespaces) } : {}),
   });
-  const metrics = makeApiMetrics();
+  const metrics = makeApiMetrics(() => store.conflicts);
   const app = makeApp({
     service,
     auth,

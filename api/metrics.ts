@@ -1,10 +1,19 @@
 // The facade's metrics, all registered here on a Registry made at start-up.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function makeApiMetrics() {
+/** `projectConflicts`: how many projects more than one namespace claims (refused until resolved). */
+export function makeApiMetrics(projectConflicts: () => number = () => 0) {
   const registry = new Registry();
+  new Gauge({
+    name: 'qinling_jobs_api_project_conflicts',
+    help: 'Projects claimed by more than one namespace: refused (503) until an admin removes all labels but one.',
+    registers: [registry],
+    collect() {
+      this.set(projectConflicts());
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: 'qinling_jobs_api_' });
   const requests = new Counter({
     name: 'qinling_jobs_api_requests_total',

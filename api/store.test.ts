@@ -9,7 +9,14 @@ import type { QinlingJob } from '../domain/types.js';
 import { FakeListWatch } from '../fakes/listwatch.js';
 import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
-import { derivedNamespace, KubeJobStore, LABEL_PROJECT, OVERLAY_TTL_MS, type StoreOptions } from './store.js';
+import {
+  derivedNamespace,
+  KubeJobStore,
+  LABEL_PROJECT,
+  OVERLAY_TTL_MS,
+  QUOTA_REFUSED,
+  type StoreOptions,
+} from './store.js';
 
 const log = pino({ level: 'silent' });
 const UID = '5b2a7c1e-1111-4222-8333-944455556666';
@@ -251,5 +258,20 @@ describe('KubeJobStore over fakes', () => {
     expect(body.metadata?.annotations?.[LABEL_PROJECT]).to.equal(id);
     s.nsLw.emit('add', { ...body, metadata: { ...body.metadata, uid: 'u', resourceVersion: '1' } });
     expect(s.store.projectOf(derivedNamespace(id))).to.equal(id);
+  });
+
+  it('the apiserver refusing a create over the namespace quota is Qinling’s quota fault, not its text', async () => {
+    const s = scene(() => ({
+      status: 403,
+      body: {
+        message:
+          'jobs "job-x" is forbidden: exceeded quota: qinling-jobs, requested: count/qinlingjobs.qinling.io=1, used: count/qinlingjobs.qinling.io=3, limited: count/qinlingjobs.qinling.io=3',
+      },
+    }));
+    const err = await s.store.create('ns-a', obj('1').spec).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.deep.include({ kind: 'Forbidden', message: QUOTA_REFUSED });
   });
 });

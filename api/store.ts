@@ -69,6 +69,8 @@ export interface NamespaceQuota {
 }
 
 export const QUOTA_NAME = 'qinling-jobs';
+export const QUOTA_REFUSED =
+  "Quota exceeded: the project's namespace holds as many jobs as its quota allows; delete some first.";
 /** Longest an overlay entry waits for its watch event (a relist can skip it). */
 export const OVERLAY_TTL_MS = 30_000;
 
@@ -272,6 +274,9 @@ export class KubeJobStore implements JobStore {
     // A conflict is the client's to retry: a 409 (Qinling's Conflict), never a 500; it keeps its
     // code so the service can retry the cases it knows (a stale update, an Idempotency-Key).
     if (res.status === 409) throw Object.assign(new DomainError('Conflict', 'Conflict'), { code: 409 });
+    // The namespace's ResourceQuota (the hard bound behind the service's own count).
+    if (res.status === 403 && /\bexceeded quota\b/.test(message))
+      throw new DomainError('Forbidden', QUOTA_REFUSED);
     if (res.status === 403) throw new DomainError('Forbidden', 'Operation not allowed');
     if (res.status === 400 || res.status === 422) throw new DomainError('BadRequest', 'Invalid input');
     throw new DomainError('Unavailable', `The Kubernetes API answered ${res.status}; try again.`);

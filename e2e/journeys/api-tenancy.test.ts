@@ -225,6 +225,7 @@ describe('journey: tenancy the facade can trust', function () {
     for (const r of results.filter((x) => x.status !== 201)) {
       expect(r.status).to.equal(403);
       expect(r.json).to.have.keys('faultcode', 'faultstring', 'debuginfo');
+      expect(String(r.json.faultstring)).to.match(/^Quota exceeded: /); // the facade's count or the apiserver's
     }
     const stored = (await custom.listNamespacedCustomObject({
       group: 'qinling.io',

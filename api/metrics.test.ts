@@ -1,0 +1,13 @@
+// The facade's gauges read the world when scraped.
+import { expect } from 'chai';
+import { makeApiMetrics } from './metrics.js';
+
+describe('api metrics', () => {
+  it('reports the projects refused because several namespaces claim them, as of the scrape', async () => {
+    let conflicts = 0;
+    const m = makeApiMetrics(() => conflicts);
+    expect(await m.registry.metrics()).to.match(/^qinling_jobs_api_project_conflicts 0$/m);
+    conflicts = 2;
+    expect(await m.registry.metrics()).to.match(/^qinling_jobs_api_project_conflicts 2$/m);
+  });
+});
