@@ -62,6 +62,18 @@ describe('journey: tenancy the facade can trust', function () {
     );
     for (const n of [attacker.name, victim.name])
       await kubectl('label', 'namespace', n, `tenancy-journey=${run}`);
+    // And the API's own rights, so its ServiceAccount can be impersonated against both.
+    policy += `\n---\n${await helm(
+      'template',
+      release,
+      `${repoRoot}/charts/qinling-jobs`,
+      '-n',
+      home.name,
+      '-f',
+      `${repoRoot}/charts/qinling-jobs/ci/static-values.yaml`,
+      '--show-only',
+      'templates/api/rbac.yaml',
+    )}`;
     const applied = await kubectlIn(policy, 'apply', '-f', '-');
     expect(applied.code, applied.out).to.equal(0);
     // mallory may create and patch namespaces (a self-service namespace tool's rights).
@@ -239,5 +251,38 @@ describe('journey: tenancy the facade can trust', function () {
     expect(more.json.faultstring).to.equal(
       `Quota exceeded: project ${PQ} may hold at most 3 jobs; delete some first.`,
     );
+  });
+
+  it('the API may create only its own quota, only in a project namespace', async function () {
+    this.timeout(60_000);
+    const asApi = `--as=system:serviceaccount:${home.name}:${release}-qinling-jobs-api`;
+    const quota = (name: string, namespace: string) =>
+      kubectlIn(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ResourceQuota',
+          metadata: { name, namespace },
+          spec: { hard: { pods: '0' } },
+        }),
+        'create',
+        '-f',
+        '-',
+        asApi,
+      );
+    // Its right to create quotas anywhere is held by the policy: not in kube-system (where
+    // `pods: 0` would stop the cluster's own pods), not under another name.
+    let refused = await quota('qinling-jobs', 'kube-system');
+    for (let i = 0; i < 20 && refused.code === 0; i++) {
+      await kubectl('delete', 'resourcequota', 'qinling-jobs', '-n', 'kube-system');
+      await new Promise((r) => setTimeout(r, 500));
+      refused = await quota('qinling-jobs', 'kube-system');
+    }
+    expect(refused.code, refused.out).to.not.equal(0);
+    expect(refused.out).to.contain('may create only its own ResourceQuota');
+    const named = await quota('evil', victim.name);
+    expect(named.code, named.out).to.not.equal(0);
+    expect(named.out).to.contain('may create only its own ResourceQuota');
+    const own = await quota('qinling-jobs', victim.name); // victim carries the project label
+    expect(own.code, own.out).to.equal(0);
   });
 });
