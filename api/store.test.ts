@@ -75,6 +75,18 @@ describe('KubeJobStore over fakes', () => {
     expect(s.store.overlaySize).to.equal(0);
   });
 
+  it('a watch faster than the create’s answer: the cache is as new, so no entry holds an old version', async () => {
+    const created = obj('20');
+    const s: ReturnType<typeof scene> = scene(() => {
+      s.jobsLw.emit('add', created); // our create's event, and the operator's status write after it,
+      s.jobsLw.emit('update', { ...created, metadata: { ...created.metadata, resourceVersion: '21' } });
+      return { status: 201, body: created }; // both before the answer is read
+    });
+    await s.store.create('ns-a', created.spec);
+    expect(s.store.overlaySize).to.equal(0);
+    expect(s.store.byId(UID)?.metadata.resourceVersion).to.equal('21');
+  });
+
   it('drops an overlay entry whose event never comes (a relist skipped it) after its deadline', async () => {
     const s = scene(() => ({ status: 201, body: obj('20') }));
     await s.store.create('ns-a', obj('20').spec);

@@ -73,6 +73,8 @@ export const QUOTA_REFUSED =
   "Quota exceeded: the project's namespace holds as many jobs as its quota allows; delete some first.";
 /** Longest an overlay entry waits for its watch event (a relist can skip it). */
 export const OVERLAY_TTL_MS = 30_000;
+/** How many of a job's latest versions the store remembers having seen (a burst of writes). */
+const SEEN_VERSIONS = 8;
 
 export interface StoreOptions {
   now?: () => number;
@@ -142,6 +144,8 @@ export class KubeJobStore implements JobStore {
    */
   private readonly overlay = new Map<string, { job: QinlingJob | null; until: number }>();
   private readonly now: () => number;
+  /** The latest resourceVersions the watch delivered per uid, newest first. */
+  private readonly seen = new Map<string, string[]>();
   /** Deletes waiting for their object to go (the operator's finalizer): uid -> done. */
   private readonly deleting = new Map<string, () => void>();
   private readonly deleteWaitMs: number;
@@ -168,10 +172,16 @@ export class KubeJobStore implements JobStore {
       this.projects = undefined;
     });
     this.jobs.on((verb, j) => {
+      const uid = j.metadata.uid;
       if (verb === 'delete') {
-        this.byUid.delete(j.metadata.uid);
-        this.deleting.get(j.metadata.uid)?.();
-      } else this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);
+        this.byUid.delete(uid);
+        this.seen.delete(uid);
+        this.deleting.get(uid)?.();
+      } else {
+        this.byUid.set(uid, `${j.metadata.namespace}/${j.metadata.name}`);
+        const rv = j.metadata.resourceVersion ?? '';
+        this.seen.set(uid, [rv, ...(this.seen.get(uid) ?? []).slice(0, SEEN_VERSIONS - 1)]);
+      }
       // The cache has caught up with our write: its own event (resourceVersions are opaque, so
       // equal, never compared), or the object's delete. A relist may skip our write's event;
       // the entry's deadline covers that.
@@ -365,8 +375,12 @@ export class KubeJobStore implements JobStore {
   }
 
   private remember(j: QinlingJob): void {
-    this.overlay.set(j.metadata.uid, { job: j, until: this.now() + OVERLAY_TTL_MS });
     this.byUid.set(j.metadata.uid, `${j.metadata.namespace}/${j.metadata.name}`);
+    // The watch can deliver our write (and the operator's next ones) before the apiserver's
+    // answer is read: then the cache is already as new, and an entry would wait for an event
+    // that has passed, serving this older version over the operator's for its whole deadline.
+    if (this.seen.get(j.metadata.uid)?.includes(j.metadata.resourceVersion ?? '')) return;
+    this.overlay.set(j.metadata.uid, { job: j, until: this.now() + OVERLAY_TTL_MS });
   }
 
   /** Entries in the read-your-writes overlay (for tests and metrics). */
