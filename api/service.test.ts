@@ -59,6 +59,18 @@ describe('service: per-project quotas', () => {
     expect(store.byId(a.id)?.spec.functionInput).to.equal('c'.repeat(700));
   });
 
+  it('concurrent creates of one project cannot pass the count together (each waits for the one before)', async () => {
+    const { store, svc } = service({ maxJobsPerProject: 3 });
+    store.createDelayMs = 20; // an apiserver round trip: the job is not there until it ends
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => svc.create(member('proj-a'), body())),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(3);
+    expect(store.list('ns-a')).to.have.length(3);
+    const other = await svc.create(member('proj-b'), body()); // another project is not held up
+    expect(other.status).to.equal('running');
+  });
+
   it('no limit when the limits are 0', async () => {
     const { svc } = service({ maxJobsPerProject: 0, maxInputBytesPerProject: 0 });
     for (let i = 0; i < 20; i++) await svc.create(member('proj-a'), body('z'.repeat(1000)));

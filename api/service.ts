@@ -53,6 +53,9 @@ const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
 
 export class JobService {
+  /** Per project: the end of its latest create on this replica. */
+  private readonly creating = new Map<string, Promise<void>>();
+
   constructor(
     private readonly store: JobStore,
     private readonly opts: ServiceOptions,
@@ -138,7 +141,25 @@ export class JobService {
    * With an Idempotency-Key, the job's name derives from the project and the key, so a retried
    * POST (say, after a lost response) finds the job it made instead of making a second one.
    */
+  /**
+   * Creates of one project run one at a time on this replica, so its quota count cannot be
+   * passed by concurrent requests (the apiserver's ResourceQuota bounds several replicas).
+   */
   async create(caller: Caller, body: unknown, idempotencyKey?: string): Promise<WireJob> {
+    const before = this.creating.get(caller.projectId) ?? Promise.resolve();
+    const mine = before.then(() => this.createNow(caller, body, idempotencyKey));
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.creating.set(caller.projectId, settled);
+    void settled.then(() => {
+      if (this.creating.get(caller.projectId) === settled) this.creating.delete(caller.projectId);
+    });
+    return mine;
+  }
+
+  private async createNow(caller: Caller, body: unknown, idempotencyKey?: string): Promise<WireJob> {
     this.ready();
     const spec = specFromCreate(body, this.now());
     // Under kubernetes auth a namespace is made only for a caller RBAC lets make jobs anywhere

@@ -214,7 +214,7 @@ describe('KubeJobStore over fakes', () => {
   });
 
   it('gives a namespace it makes a ResourceQuota for jobs, CronJobs, Jobs, pods and ConfigMaps', async () => {
-    const s = scene((r) => ({ status: 201, body: r.body }), { quota });
+    const s = scene((r) => ({ status: 201, body: r.body }), { quota, quotaWaitMs: 50 });
     await s.store.namespaceOf('team-f', true);
     const q = s.requests.find((r) => r.path === '/api/v1/namespaces/team-f/resourcequotas');
     expect(q?.body).to.nested.include({ 'spec.hard.count/qinlingjobs\\.qinling\\.io': '5' });
@@ -285,5 +285,27 @@ describe('KubeJobStore over fakes', () => {
       (e: unknown) => e,
     );
     expect(err).to.deep.include({ kind: 'Forbidden', message: QUOTA_REFUSED });
+  });
+
+  it('a new project’s first job waits until its namespace quota is in force (the controller filled it)', async () => {
+    let gets = 0;
+    const s = scene(
+      (r) => {
+        if (r.method === 'GET' && r.path.endsWith('/resourcequotas/qinling-jobs')) {
+          gets++;
+          const hard = gets < 3 ? {} : { 'count/qinlingjobs.qinling.io': '5', pods: '40' };
+          return { status: 200, body: { status: { hard } } };
+        }
+        return { status: 201, body: r.body };
+      },
+      { quota: { qinlingJobs: 5, cronJobs: 0, jobs: 0, pods: 40, configMaps: 0 } },
+    );
+    expect(await s.store.namespaceOf('team-h', true)).to.equal('team-h');
+    expect(gets).to.equal(3);
+    expect(s.requests.map((r) => `${r.method} ${r.path}`).slice(0, 3)).to.deep.equal([
+      'POST /api/v1/namespaces',
+      'POST /api/v1/namespaces/team-h/resourcequotas',
+      'GET /api/v1/namespaces/team-h/resourcequotas/qinling-jobs',
+    ]);
   });
 });

@@ -90,9 +90,13 @@ export interface StoreOptions {
   served?: string[];
   /** Longest a DELETE waits for the job to be gone (the operator suspends its CronJob first). */
   deleteWaitMs?: number;
+  /** Longest a new project's first job waits for its namespace quota to be in force. */
+  quotaWaitMs?: number;
 }
 
 export const DELETE_WAIT_MS = 5000;
+/** Longest the first job of a new project waits for its namespace's quota to be in force. */
+export const QUOTA_WAIT_MS = 10_000;
 
 /**
  * Every QinlingJob (of the served namespaces, when given: the API's rights are then Roles in
@@ -149,6 +153,7 @@ export class KubeJobStore implements JobStore {
   /** Deletes waiting for their object to go (the operator's finalizer): uid -> done. */
   private readonly deleting = new Map<string, () => void>();
   private readonly deleteWaitMs: number;
+  private readonly quotaWaitMs: number;
   private readonly tenancy: TenancyOptions;
   private readonly quota: NamespaceQuota | undefined;
   /** The project map, recomputed on the first use after a namespace changed. */
@@ -163,6 +168,7 @@ export class KubeJobStore implements JobStore {
   ) {
     this.now = opts.now ?? Date.now;
     this.deleteWaitMs = opts.deleteWaitMs ?? DELETE_WAIT_MS;
+    this.quotaWaitMs = opts.quotaWaitMs ?? QUOTA_WAIT_MS;
     this.tenancy = opts.tenancy ?? { byName: false, reserved: new Set() };
     this.quota = opts.quota;
     const caches = opts.caches ?? storeCaches(kube, log, opts.watchTimeoutSeconds ?? 0, opts.served);
@@ -500,6 +506,28 @@ export class KubeJobStore implements JobStore {
     });
     if (res.status !== 409 && (res.status < 200 || res.status >= 300))
       throw this.failure(res.status, res.body, 'create resourcequota');
+    await this.inForce(namespace, Object.keys(hard));
+  }
+
+  /**
+   * Until the quota controller has filled the quota's status, and so the apiserver's own quota
+   * cache holds it, the apiserver admits creates in the namespace without counting them: the
+   * project's first job waits for that (bounded), so no burst of creates gets past the bound.
+   */
+  private async inForce(namespace: string, keys: string[]): Promise<void> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/resourcequotas/${QUOTA_NAME}`;
+    const deadline = Date.now() + this.quotaWaitMs; // wall-clock: the controller's pace
+    for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
+      const res = await this.send({ method: 'GET', path });
+      const hard =
+        (res.body as { status?: { hard?: Record<string, string> } } | undefined)?.status?.hard ?? {};
+      if (res.status === 200 && keys.every((k) => k in hard)) return;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    this.log.warn(
+      { namespace },
+      'the namespace quota is not in force yet; the facade’s own count still holds',
+    );
   }
 }
 

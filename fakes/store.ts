@@ -25,7 +25,13 @@ export class FakeStore implements JobStore {
     const j = this.elsewhere.get(id);
     return Promise.resolve(j && namespaces.includes(j.metadata.namespace) ? j : undefined);
   }
-  create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
+  /** A create's round trip: the job exists only once it has passed (0: at once). */
+  createDelayMs = 0;
+  async create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
+    if (this.createDelayMs > 0) await new Promise((r) => setTimeout(r, this.createDelayMs));
+    return this.createNow(namespace, spec, name);
+  }
+  private createNow(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
     if (name && [...this.jobs.values()].some((j) => j.metadata.name === name)) {
       return Promise.reject(Object.assign(new Error('exists'), { code: 409 }));
     }

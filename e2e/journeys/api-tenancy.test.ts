@@ -227,8 +227,8 @@ describe('journey: tenancy the facade can trust', function () {
       'count/jobs.batch': '10',
       pods: '10',
     });
-    // Eight at once: the facade's count can be passed by concurrent requests, the apiserver's
-    // quota cannot, so the project ends with exactly three, and the rest get a 403 fault.
+    // Eight at once: the facade takes one project's creates one at a time, so the project ends
+    // with exactly three, and the rest get Qinling's 403 quota fault.
     const results = await Promise.all(
       Array.from({ length: 8 }, () => call('POST', '/v1/jobs', 'tok-q', job)),
     );
