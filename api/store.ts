@@ -17,6 +17,7 @@ import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
 import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { BoundedWatch } from '../kube/watch.js';
+import { qinlingJobInformer } from '../kube/qinlingjobs.js';
 import {
   derivedNamespace,
   LABEL_PROJECT,
@@ -104,30 +105,7 @@ export const QUOTA_WAIT_MS = 10_000;
  */
 export function storeCaches(kube: Kube, log: Logger, watchTimeoutSeconds: number, served: string[] = []) {
   const watch = new BoundedWatch(kube.kc, watchTimeoutSeconds);
-  const jobs = new Informer<QinlingJob>(
-    'qinlingjobs',
-    log,
-    (ns) =>
-      new ListWatch<KubernetesObject>(
-        ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-        watch,
-        () =>
-          (ns
-            ? kube.custom.listNamespacedCustomObject({
-                group: GROUP,
-                version: VERSION,
-                namespace: ns,
-                plural: PLURAL,
-              })
-            : kube.custom.listClusterCustomObject({
-                group: GROUP,
-                version: VERSION,
-                plural: PLURAL,
-              })) as Promise<never>,
-        false,
-      ),
-    served,
-  );
+  const jobs = qinlingJobInformer(kube, watch, log, served);
   const namespaces = new Informer<V1Namespace>(
     'namespaces',
     log,

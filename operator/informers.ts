@@ -3,46 +3,16 @@
 import { ListWatch, type KubernetesObject, type V1CronJob, type V1Job } from '@kubernetes/client-node';
 import { Informer } from '../kube/informer.js';
 import { BoundedWatch } from '../kube/watch.js';
+import { qinlingJobInformer } from '../kube/qinlingjobs.js';
 import type { Logger } from 'pino';
-import {
-  GROUP,
-  LABEL_JOB_UID,
-  LABEL_MANAGED_BY,
-  MANAGER,
-  PLURAL,
-  VERSION,
-  type QinlingJob,
-} from '../domain/types.js';
+import { LABEL_JOB_UID, LABEL_MANAGED_BY, MANAGER } from '../domain/types.js';
 import type { Kube } from '../kube/client.js';
 
 const managed = `${LABEL_MANAGED_BY}=${MANAGER}`;
 
 export function makeInformers(kube: Kube, namespaces: string[], log: Logger, watchTimeoutSeconds = 0) {
   const watch = new BoundedWatch(kube.kc, watchTimeoutSeconds);
-  const jobs = new Informer<QinlingJob>(
-    'qinlingjobs',
-    log,
-    (ns) =>
-      new ListWatch<KubernetesObject>(
-        ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-        watch,
-        () =>
-          (ns
-            ? kube.custom.listNamespacedCustomObject({
-                group: GROUP,
-                version: VERSION,
-                namespace: ns,
-                plural: PLURAL,
-              })
-            : kube.custom.listClusterCustomObject({
-                group: GROUP,
-                version: VERSION,
-                plural: PLURAL,
-              })) as Promise<never>,
-        false,
-      ),
-    namespaces,
-  );
+  const jobs = qinlingJobInformer(kube, watch, log, namespaces);
   const cronJobs = new Informer<V1CronJob>(
     'cronjobs',
     log,

@@ -98,16 +98,24 @@ export class Reconciler {
   /** Adds the finalizer; on a stale read the 409 requeues the key quietly. */
   private async protect(job: QinlingJob): Promise<void> {
     const { namespace, name, resourceVersion } = job.metadata;
+    await this.patchJob(
+      namespace,
+      name,
+      { metadata: { resourceVersion, finalizers: [...(job.metadata.finalizers ?? []), FINALIZER] } },
+      PatchStrategy.MergePatch,
+    );
+  }
+
+  /** A patch of the QinlingJob itself (its metadata: the finalizer), not of its status. */
+  private async patchJob(
+    namespace: string,
+    name: string,
+    body: unknown,
+    strategy: PatchStrategy,
+  ): Promise<void> {
     await this.kube.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        body: { metadata: { resourceVersion, finalizers: [...(job.metadata.finalizers ?? []), FINALIZER] } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
+      setHeaderOptions('Content-Type', strategy),
     );
   }
 
@@ -137,19 +145,14 @@ export class Reconciler {
       }
     }
     try {
-      await this.kube.custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name,
-          body: [
-            { op: 'test', path: `/metadata/finalizers/${at}`, value: FINALIZER },
-            { op: 'remove', path: `/metadata/finalizers/${at}` },
-          ],
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      await this.patchJob(
+        namespace,
+        name,
+        [
+          { op: 'test', path: `/metadata/finalizers/${at}`, value: FINALIZER },
+          { op: 'remove', path: `/metadata/finalizers/${at}` },
+        ],
+        PatchStrategy.JsonPatch,
       );
       this.log.info({ namespace, job: name }, 'suspended the CronJob of a deleted job; delete released');
     } catch (err) {

@@ -46,34 +46,31 @@ describe('journey: tenancy the facade can trust', function () {
     attacker = await testNamespace('aaa-attacker');
     victim = await testNamespace('tenancy-victim');
     // The chart's admission policy, as an install renders it for a release in `home`.
-    policy = await helm(
-      'template',
-      release,
-      `${repoRoot}/charts/qinling-jobs`,
-      '-n',
-      home.name,
-      '-f',
-      `${repoRoot}/charts/qinling-jobs/ci/static-values.yaml`,
-      '--show-only',
+    // The chart's objects, as an install renders them for a release in `home`.
+    const render = (template: string, ...set: string[]) =>
+      helm(
+        'template',
+        release,
+        `${repoRoot}/charts/qinling-jobs`,
+        '-n',
+        home.name,
+        '-f',
+        `${repoRoot}/charts/qinling-jobs/ci/static-values.yaml`,
+        '--show-only',
+        template,
+        ...set,
+      );
+    // The admission policy, only for this journey's namespaces: journeys running beside it
+    // label theirs as they please.
+    policy = await render(
       'templates/api/admission.yaml',
-      // Only this journey's namespaces: journeys running beside it label theirs as they please.
       '--set',
       `api.tenancy.admissionNamespaceSelector.matchLabels.tenancy-journey=${run}`,
     );
     for (const n of [attacker.name, victim.name])
       await kubectl('label', 'namespace', n, `tenancy-journey=${run}`);
     // And the API's own rights, so its ServiceAccount can be impersonated against both.
-    policy += `\n---\n${await helm(
-      'template',
-      release,
-      `${repoRoot}/charts/qinling-jobs`,
-      '-n',
-      home.name,
-      '-f',
-      `${repoRoot}/charts/qinling-jobs/ci/static-values.yaml`,
-      '--show-only',
-      'templates/api/rbac.yaml',
-    )}`;
+    policy += `\n---\n${await render('templates/api/rbac.yaml')}`;
     const applied = await kubectlIn(policy, 'apply', '-f', '-');
     expect(applied.code, applied.out).to.equal(0);
     // mallory may create and patch namespaces (a self-service namespace tool's rights).
