@@ -218,6 +218,16 @@ describe('api: the facade over a fake store', () => {
     expect((await call('GET', '/v1/jobs?marker=nope', 'tok-b')).json?.faultstring).to.equal(
       'Invalid marker: nope',
     );
+    // A filter and a marker together: the page starts after the marker, among the matches.
+    const filtered = await call('GET', `/v1/jobs?name=p1&marker=${made[0]}`, 'tok-b');
+    expect(filtered.status).to.equal(400); // Qinling: the marker must be in the result
+    expect(filtered.json?.faultstring).to.equal(`Invalid marker: ${made[0]}`);
+    expect(await ids(`?name=p1&limit=1&marker=${made[1]}`)).to.deep.equal([]);
+    const theirs = String((await post('tok-a', { pattern: '0 * * * *' })).json?.id);
+    expect(
+      (await call('GET', `/v1/jobs?marker=${theirs}`, 'tok-b')).status,
+      'another project’s job',
+    ).to.equal(400);
   });
 
   it('a job with an operator-written status shows a PUT’s next_execution_time at once, and a resume’s next tick', async () => {

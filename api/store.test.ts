@@ -52,6 +52,46 @@ function scene(answer: (r: KubeRequest) => KubeResponse, opts: Partial<StoreOpti
 }
 
 describe('KubeJobStore over fakes', () => {
+  it('lists oldest first, with its own unseen writes placed in that order (create, update, delete)', async () => {
+    const at = (name: string, created: string, rv = '1'): QinlingJob => ({
+      ...obj(rv),
+      metadata: {
+        name,
+        namespace: 'ns-a',
+        uid: `uid-${name}`,
+        resourceVersion: rv,
+        creationTimestamp: created,
+      },
+    });
+    const made = at('d', '2026-01-02T00:00:00Z');
+    const s = scene(
+      (r) => {
+        if (r.method === 'POST') return { status: 201, body: made };
+        if (r.method === 'DELETE') return { status: 200, body: {} };
+        return { status: 200, body: { ...at('c', '2026-01-03T00:00:00Z', '9'), spec: { functionId: 'g' } } };
+      },
+      { deleteWaitMs: 1 },
+    );
+    s.jobsLw.emit('add', at('c', '2026-01-03T00:00:00Z'));
+    s.jobsLw.emit('add', at('a', '2026-01-01T00:00:00Z'));
+    s.jobsLw.emit('add', at('b', '2026-01-02T00:00:00Z'));
+    s.jobsLw.emit('add', {
+      ...at('x', '2026-01-01T00:00:00Z'),
+      metadata: { ...at('x', '2026-01-01T00:00:00Z').metadata, namespace: 'ns-b' },
+    });
+    const names = (ns?: string) => s.store.list(ns).map((j) => j.metadata.name);
+    expect(names('ns-a')).to.deep.equal(['a', 'b', 'c']);
+    expect(names()).to.deep.equal(['a', 'x', 'b', 'c']);
+    await s.store.create('ns-a', obj('1').spec);
+    expect(names('ns-a')).to.deep.equal(['a', 'b', 'd', 'c']);
+    expect(names('ns-b')).to.deep.equal(['x']);
+    await s.store.update(at('c', '2026-01-03T00:00:00Z'), { functionId: 'g' }, new Date());
+    expect(s.store.list('ns-a').map((j) => j.spec.functionId)).to.deep.equal(['f', 'f', 'f', 'g']);
+    await s.store.remove(at('b', '2026-01-02T00:00:00Z'));
+    expect(names('ns-a')).to.deep.equal(['a', 'd', 'c']);
+    expect(names()).to.deep.equal(['a', 'x', 'd', 'c']);
+  });
+
   it('serves its own write until the watch shows that very write, not an older event', async () => {
     const s = scene(() => ({ status: 200, body: obj('12', { functionId: 'f', pattern: '5 * * * *' }) }));
     s.jobsLw.emit('add', obj('10'));
@@ -287,6 +327,24 @@ describe('KubeJobStore over fakes', () => {
     expect(err).to.deep.include({ kind: 'Forbidden', message: QUOTA_REFUSED });
   });
 
+  it('a quota that does not count QinlingJobs yet is a passing 503, not a refusal', async () => {
+    const s = scene(() => ({
+      status: 403,
+      body: {
+        message:
+          'qinlingjobs.qinling.io "job-x" is forbidden: status unknown for quota: qinling-jobs, resources: count/qinlingjobs.qinling.io',
+      },
+    }));
+    const err = await s.store.create('ns-a', obj('1').spec).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.deep.include({
+      kind: 'Unavailable',
+      message: 'The project’s quota is not counted yet; try again shortly.',
+    });
+  });
+
   it('a new project’s first job waits until its namespace quota is in force (the controller filled it)', async () => {
     let gets = 0;
     const s = scene(
@@ -294,14 +352,16 @@ describe('KubeJobStore over fakes', () => {
         if (r.method === 'GET' && r.path.endsWith('/resourcequotas/qinling-jobs')) {
           gets++;
           const hard = gets < 3 ? {} : { 'count/qinlingjobs.qinling.io': '5', pods: '40' };
-          return { status: 200, body: { status: { hard } } };
+          // The controller counts pods at once, QinlingJobs only once its discovery saw the CRD.
+          const used = gets < 4 ? { pods: '0' } : { 'count/qinlingjobs.qinling.io': '0', pods: '0' };
+          return { status: 200, body: { status: { hard, used } } };
         }
         return { status: 201, body: r.body };
       },
       { quota: { qinlingJobs: 5, cronJobs: 0, jobs: 0, pods: 40, configMaps: 0 } },
     );
     expect(await s.store.namespaceOf('team-h', true)).to.equal('team-h');
-    expect(gets).to.equal(3);
+    expect(gets).to.equal(4);
     expect(s.requests.map((r) => `${r.method} ${r.path}`).slice(0, 3)).to.deep.equal([
       'POST /api/v1/namespaces',
       'POST /api/v1/namespaces/team-h/resourcequotas',

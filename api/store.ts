@@ -15,7 +15,7 @@ import {
 } from '../domain/types.js';
 import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
 import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
-import { Informer } from '../kube/informer.js';
+import { Informer, lowerBound } from '../kube/informer.js';
 import { BoundedWatch } from '../kube/watch.js';
 import { qinlingJobInformer } from '../kube/qinlingjobs.js';
 import {
@@ -34,7 +34,8 @@ export { LABEL_PROJECT, derivedNamespace };
 export interface JobStore {
   ready(): boolean;
   /** Every job, or those of one namespace. */
-  list(namespace?: string): QinlingJob[];
+  /** Oldest first (creation time, then uid): the order REST lists and pages in. */
+  list(namespace?: string): readonly QinlingJob[];
   byId(id: string): QinlingJob | undefined;
   /** A job the cache does not hold yet, read from the apiserver (another replica just made it). */
   readThrough(id: string, namespaces: string[]): Promise<QinlingJob | undefined>;
@@ -118,6 +119,8 @@ export function storeCaches(kube: Kube, log: Logger, watchTimeoutSeconds: number
 
 export class KubeJobStore implements JobStore {
   private readonly jobs: Informer<QinlingJob>;
+  /** The cached jobs oldest first, per namespace and over all. */
+  private readonly sorted: (namespace?: string) => readonly QinlingJob[];
   private readonly namespaces: Informer<V1Namespace>;
   private readonly byUid = new Map<string, string>();
   /**
@@ -151,6 +154,7 @@ export class KubeJobStore implements JobStore {
     this.quota = opts.quota;
     const caches = opts.caches ?? storeCaches(kube, log, opts.watchTimeoutSeconds ?? 0, opts.served);
     this.jobs = caches.jobs;
+    this.sorted = this.jobs.ordered(byCreation);
     this.namespaces = caches.namespaces;
     this.namespaces.on(() => {
       this.projects = undefined;
@@ -204,24 +208,36 @@ export class KubeJobStore implements JobStore {
     return o;
   }
 
-  list(namespace?: string): QinlingJob[] {
-    const out = new Map<string, QinlingJob>();
-    for (const j of this.jobs.list(namespace)) out.set(j.metadata.uid, j);
-    for (const uid of [...this.overlay.keys()]) {
-      const j = this.pending(uid)?.job;
-      if (j === null) out.delete(uid);
-      else if (j && (!namespace || j.metadata.namespace === namespace)) out.set(uid, j);
+  list(namespace?: string): readonly QinlingJob[] {
+    const cached = this.sorted(namespace);
+    const writes = [...this.overlay.keys()]
+      .map((uid) => ({ uid, o: this.pending(uid) }))
+      .filter(({ o }) => o && (o.job === null || !namespace || o.job.metadata.namespace === namespace));
+    if (writes.length === 0) return cached; // the common case: no copy
+    // Our own writes the watch has not shown yet: a few, each placed by binary search.
+    const out = [...cached];
+    for (const { uid, o } of writes) {
+      const key = o?.job ?? this.cachedByUid(uid); // the order's fields never change
+      if (!key) continue;
+      const at = lowerBound(out, key, byCreation);
+      const here = out[at]?.metadata.uid === uid;
+      if (o?.job) out.splice(at, here ? 1 : 0, o.job);
+      else if (here) out.splice(at, 1);
     }
-    return [...out.values()];
+    return out;
+  }
+
+  private cachedByUid(uid: string): QinlingJob | undefined {
+    const key = this.byUid.get(uid);
+    if (key === undefined) return undefined;
+    const [namespace = '', name = ''] = key.split('/');
+    return this.jobs.get(namespace, name);
   }
 
   byId(id: string): QinlingJob | undefined {
     const o = this.pending(id);
     if (o !== undefined) return o.job ?? undefined;
-    const key = this.byUid.get(id);
-    if (!key) return undefined;
-    const [ns = '', name = ''] = key.split('/');
-    return this.jobs.get(ns, name);
+    return this.cachedByUid(id);
   }
 
   /**
@@ -271,6 +287,9 @@ export class KubeJobStore implements JobStore {
     // The namespace's ResourceQuota (the hard bound behind the service's own count).
     if (res.status === 403 && /\bexceeded quota\b/.test(message))
       throw new DomainError('Forbidden', QUOTA_REFUSED);
+    // The quota controller has not counted this kind yet (a CRD it has just discovered): passing.
+    if (res.status === 403 && /\bstatus unknown for quota\b/.test(message))
+      throw new DomainError('Unavailable', 'The project’s quota is not counted yet; try again shortly.');
     if (res.status === 403) throw new DomainError('Forbidden', 'Operation not allowed');
     if (res.status === 400 || res.status === 422) throw new DomainError('BadRequest', 'Invalid input');
     throw new DomainError('Unavailable', `The Kubernetes API answered ${res.status}; try again.`);
@@ -488,18 +507,21 @@ export class KubeJobStore implements JobStore {
   }
 
   /**
-   * Until the quota controller has filled the quota's status, and so the apiserver's own quota
-   * cache holds it, the apiserver admits creates in the namespace without counting them: the
-   * project's first job waits for that (bounded), so no burst of creates gets past the bound.
+   * The quota is in force once the quota controller has filled its status: until `status.hard`
+   * is there the apiserver admits creates without counting them, and until `status.used` counts a
+   * resource it refuses every create of it ("status unknown for quota"; the controller counts a
+   * custom resource only once its discovery has seen the CRD). The project's first job waits for
+   * both (bounded), so no burst gets past the bound and the first create is not refused.
    */
   private async inForce(namespace: string, keys: string[]): Promise<void> {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/resourcequotas/${QUOTA_NAME}`;
     const deadline = Date.now() + this.quotaWaitMs; // wall-clock: the controller's pace
     for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
       const res = await this.send({ method: 'GET', path });
-      const hard =
-        (res.body as { status?: { hard?: Record<string, string> } } | undefined)?.status?.hard ?? {};
-      if (res.status === 200 && keys.every((k) => k in hard)) return;
+      const status = (res.body as { status?: QuotaStatus } | undefined)?.status;
+      const hard = status?.hard ?? {};
+      const used = status?.used ?? {};
+      if (res.status === 200 && keys.every((k) => k in hard && k in used)) return;
       await new Promise((r) => setTimeout(r, delay));
     }
     this.log.warn(
@@ -507,6 +529,19 @@ export class KubeJobStore implements JobStore {
       'the namespace quota is not in force yet; the facade’s own count still holds',
     );
   }
+}
+
+interface QuotaStatus {
+  hard?: Record<string, string>;
+  used?: Record<string, string>;
+}
+
+/** Oldest first, then by id; plain string order (localeCompare cost ~100 ms per 10,000 jobs). */
+export function byCreation(a: QinlingJob, b: QinlingJob): number {
+  const x = String(a.metadata.creationTimestamp ?? '');
+  const y = String(b.metadata.creationTimestamp ?? '');
+  if (x !== y) return x < y ? -1 : 1;
+  return a.metadata.uid < b.metadata.uid ? -1 : a.metadata.uid > b.metadata.uid ? 1 : 0;
 }
 
 export function unavailable(): DomainError {

@@ -1,7 +1,7 @@
 // An in-memory JobStore for the facade's component tests: namespaces are a project map, jobs a
 // uid map; a 409 on a taken name, scripted conflicts on update.
 import type { QinlingJob, QinlingJobSpec } from '../domain/types.js';
-import type { JobStore } from '../api/store.js';
+import { byCreation, type JobStore } from '../api/store.js';
 
 export const NOW = new Date('2026-11-27T12:00:30Z');
 
@@ -15,7 +15,8 @@ export class FakeStore implements JobStore {
   private n = 0;
   conflictsToThrow = 0;
   ready = () => this.isReady;
-  list = (ns?: string) => [...this.jobs.values()].filter((j) => !ns || j.metadata.namespace === ns);
+  list = (ns?: string) =>
+    [...this.jobs.values()].filter((j) => !ns || j.metadata.namespace === ns).sort(byCreation);
   /** Jobs the apiserver has and this replica's cache not yet (made through another replica). */
   elsewhere = new Map<string, QinlingJob>();
   readThroughs: string[][] = [];

@@ -74,6 +74,45 @@ export class Informer<T> {
     return (value) => [...(byValue.get(value)?.values() ?? [])];
   }
 
+  /**
+   * The cache in one order, per namespace and over all, kept by the watch events (relists
+   * included) with a binary search and one splice each: a sorted read costs nothing per request.
+   * `compare` must order by fields an object never changes (e.g. creation time, then uid).
+   */
+  ordered(compare: (a: T, b: T) => number): (namespace?: string) => readonly T[] {
+    const all: T[] = [];
+    const byNamespace = new Map<string, T[]>();
+    const held = new Map<string, T>();
+    const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    const drop = (o: KubernetesObject) => {
+      const k = keyOf(o);
+      const old = held.get(k);
+      if (old === undefined) return;
+      held.delete(k);
+      const ns = o.metadata?.namespace ?? '';
+      const list = byNamespace.get(ns) ?? [];
+      remove(all, old, compare);
+      remove(list, old, compare);
+      if (list.length === 0) byNamespace.delete(ns);
+    };
+    const put = (o: KubernetesObject) => {
+      drop(o);
+      const obj = o as T;
+      const ns = o.metadata?.namespace ?? '';
+      const list = byNamespace.get(ns) ?? [];
+      byNamespace.set(ns, list);
+      insert(all, obj, compare);
+      insert(list, obj, compare);
+      held.set(keyOf(o), obj);
+    };
+    for (const w of this.watches) {
+      w.on('add', put);
+      w.on('update', put);
+      w.on('delete', drop);
+    }
+    return (namespace) => (namespace === undefined ? all : (byNamespace.get(namespace) ?? []));
+  }
+
   on(handler: Handler<T>): void {
     for (const w of this.watches) {
       w.on('add', (o) => handler('add', o as T));
@@ -138,6 +177,27 @@ export class Informer<T> {
     this.stopped = true;
     return Promise.all(this.watches.map((w) => w.stop())).then(() => undefined);
   }
+}
+
+/** The first index in sorted `list` whose element is not before `o`. */
+export function lowerBound<T>(list: readonly T[], o: T, compare: (a: T, b: T) => number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(list[mid] as T, o) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insert<T>(list: T[], o: T, compare: (a: T, b: T) => number): void {
+  list.splice(lowerBound(list, o, compare), 0, o);
+}
+
+function remove<T>(list: T[], o: T, compare: (a: T, b: T) => number): void {
+  const at = lowerBound(list, o, compare);
+  if (list[at] === o) list.splice(at, 1);
 }
 
 /** 1 s, 2 s, 4 s, … up to 30 s, each with up to 20% jitter so many watches do not retry in step. */
