@@ -59,7 +59,7 @@ describe('service: per-project quotas', () => {
     expect(store.byId(a.id)?.spec.functionInput).to.equal('c'.repeat(700));
   });
 
-  it('concurrent creates of one project cannot pass the count together (each waits for the one before)', async () => {
+  it('concurrent creates of one project cannot pass the count together (in-flight ones are counted)', async () => {
     const { store, svc } = service({ maxJobsPerProject: 3 });
     store.createDelayMs = 20; // an apiserver round trip: the job is not there until it ends
     const results = await Promise.allSettled(
@@ -69,6 +69,36 @@ describe('service: per-project quotas', () => {
     expect(store.list('ns-a')).to.have.length(3);
     const other = await svc.create(member('proj-b'), body()); // another project is not held up
     expect(other.status).to.equal('running');
+  });
+
+  it('concurrent creates cannot pass the input bytes together either', async () => {
+    const { store, svc } = service({ maxInputBytesPerProject: 1000 });
+    store.createDelayMs = 20;
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => svc.create(member('proj-a'), body('x'.repeat(300)))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(3);
+    for (const r of results.filter((x) => x.status === 'rejected'))
+      expect((r.reason as DomainError).kind).to.equal('TooLarge');
+  });
+
+  it('under the quota, one project’s creates run concurrently, not one at a time', async () => {
+    const { store, svc } = service({ maxJobsPerProject: 100 });
+    store.createDelayMs = 20;
+    let inFlight = 0;
+    let most = 0;
+    const create = store.create.bind(store);
+    store.create = async (...args) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await create(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, () => svc.create(member('proj-a'), body())));
+    expect(most).to.equal(8);
+    expect(store.list('ns-a')).to.have.length(8);
   });
 
   it('no limit when the limits are 0', async () => {

@@ -54,8 +54,8 @@ const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
 
 export class JobService {
-  /** Per project: the end of its latest create on this replica. */
-  private readonly creating = new Map<string, Promise<void>>();
+  /** Creates under way per namespace: what the quota check counts beside the cache. */
+  private readonly creating = new Map<string, { jobs: number; bytes: number }>();
 
   constructor(
     private readonly store: JobStore,
@@ -78,18 +78,24 @@ export class JobService {
    * counted once, as the new input). Concurrent creates on several replicas can each pass this
    * count; the namespace's ResourceQuota is the hard bound the apiserver enforces.
    */
-  private checkQuota(namespace: string, projectId: string, input: string, replacing?: QinlingJob): void {
+  private checkQuota(
+    namespace: string,
+    projectId: string,
+    input: string,
+    replacing?: QinlingJob,
+    inFlight = this.creating.get(namespace) ?? { jobs: 0, bytes: 0 },
+  ): void {
     const maxJobs = this.opts.maxJobsPerProject ?? 0;
     const maxBytes = this.opts.maxInputBytesPerProject ?? 0;
     if (maxJobs === 0 && maxBytes === 0) return;
     const jobs = this.store.list(namespace);
-    if (!replacing && maxJobs > 0 && jobs.length >= maxJobs)
+    if (!replacing && maxJobs > 0 && jobs.length + inFlight.jobs >= maxJobs)
       throw new DomainError(
         'Forbidden',
         `Quota exceeded: project ${projectId} may hold at most ${maxJobs} jobs; delete some first.`,
       );
     if (maxBytes === 0) return;
-    let bytes = Buffer.byteLength(input, 'utf8');
+    let bytes = Buffer.byteLength(input, 'utf8') + inFlight.bytes;
     for (const j of jobs)
       if (j.metadata.uid !== replacing?.metadata.uid)
         bytes += Buffer.byteLength(j.spec.functionInput ?? '', 'utf8');
@@ -139,28 +145,13 @@ export class JobService {
   }
 
   /**
-   * With an Idempotency-Key, the job's name derives from the project and the key, so a retried
-   * POST (say, after a lost response) finds the job it made instead of making a second one.
-   */
-  /**
-   * Creates of one project run one at a time on this replica, so its quota count cannot be
-   * passed by concurrent requests (the apiserver's ResourceQuota bounds several replicas).
+   * A create holds a reservation (one job, its input bytes) from the moment its quota check
+   * passes until the job is in this replica's view (the store's overlay holds it from the
+   * create's answer), so concurrent creates of one project cannot pass its count together, and
+   * still run concurrently while the project is under its quota. The apiserver's ResourceQuota
+   * bounds several replicas.
    */
   async create(caller: Caller, body: unknown, idempotencyKey?: string): Promise<WireJob> {
-    const before = this.creating.get(caller.projectId) ?? Promise.resolve();
-    const mine = before.then(() => this.createNow(caller, body, idempotencyKey));
-    const settled = mine.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.creating.set(caller.projectId, settled);
-    void settled.then(() => {
-      if (this.creating.get(caller.projectId) === settled) this.creating.delete(caller.projectId);
-    });
-    return mine;
-  }
-
-  private async createNow(caller: Caller, body: unknown, idempotencyKey?: string): Promise<WireJob> {
     this.ready();
     const spec = specFromCreate(body, this.now());
     // Under kubernetes auth a namespace is made only for a caller RBAC lets make jobs anywhere
@@ -175,8 +166,40 @@ export class JobService {
         'Forbidden',
         `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
       );
-    this.checkQuota(ns, caller.projectId, spec.functionInput ?? '');
-    await this.authorize(caller, 'create', ns);
+    const release = this.reserve(ns, caller.projectId, spec.functionInput ?? '');
+    try {
+      await this.authorize(caller, 'create', ns);
+      return await this.createIn(ns, caller, spec, idempotencyKey);
+    } finally {
+      release();
+    }
+  }
+
+  /** Checks the quota counting in-flight creates, and holds one more until `release()`. */
+  private reserve(namespace: string, projectId: string, input: string): () => void {
+    const held = this.creating.get(namespace) ?? { jobs: 0, bytes: 0 };
+    this.checkQuota(namespace, projectId, input, undefined, held);
+    const bytes = Buffer.byteLength(input, 'utf8');
+    held.jobs++;
+    held.bytes += bytes;
+    this.creating.set(namespace, held);
+    return () => {
+      held.jobs--;
+      held.bytes -= bytes;
+      if (held.jobs === 0) this.creating.delete(namespace);
+    };
+  }
+
+  /**
+   * With an Idempotency-Key, the job's name derives from the project and the key, so a retried
+   * POST (say, after a lost response) finds the job it made instead of making a second one.
+   */
+  private async createIn(
+    ns: string,
+    caller: Caller,
+    spec: ReturnType<typeof specFromCreate>,
+    idempotencyKey: string | undefined,
+  ): Promise<WireJob> {
     if (idempotencyKey === undefined) return this.wire(await this.store.create(ns, spec, undefined));
     if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
       throw new DomainError('BadRequest', 'Invalid Idempotency-Key: 1 to 255 visible ASCII characters.');
