@@ -5,6 +5,10 @@ CLUSTER_DIR := .cluster
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 # Benchmark sizes (make bench-operator SIZES=1000)
 SIZES ?= 1000,10000
+# Extra kube-controller-manager flags for a measurement (make cluster-up CM_ARGS="--v=4")
+CM_ARGS ?=
+# make bench-skew: jobs per path, ticks and rounds (SKEW_ARGS="--jobs 100 --ticks 2")
+SKEW_ARGS ?=
 
 
 .PHONY: system-deps
@@ -35,7 +39,8 @@ tools: ## build (or reuse from cache) etcd, kube-apiserver, kube-controller-mana
 	@bash e2e/cluster/build-tools.sh >/dev/null
 
 cluster-up: build tools ## start the local control plane and the process kubelet (idempotent)
-	node dist/e2e/cluster/main.js up --dir $(CLUSTER_DIR) --tools-dir "$$(bash e2e/cluster/build-tools.sh 2>/dev/null)"
+	node dist/e2e/cluster/main.js up --dir $(CLUSTER_DIR) --tools-dir "$$(bash e2e/cluster/build-tools.sh 2>/dev/null)" \
+	  --controller-manager-args "$(CM_ARGS)"
 
 cluster-down: ## stop the local control plane; leaves no process or port behind
 	@if [ -f dist/e2e/cluster/main.js ]; then node dist/e2e/cluster/main.js down --dir $(CLUSTER_DIR); fi
@@ -58,15 +63,26 @@ test: system-deps lint unit crondiff ## unit tests, then the journeys on a fresh
 	@status=0; $(MAKE) --no-print-directory journeys || status=$$?; \
 	  $(MAKE) --no-print-directory cluster-down; exit $$status
 
-crd: ## install the QinlingJob CRD on the local cluster
-	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig apply -f crds/qinlingjob.yaml
-	$(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig wait --for=condition=Established --timeout=60s crd/qinlingjobs.qinling.io
+KUBECTL = $(CLUSTER_DIR)/bin/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig
+crd: ## install the QinlingJob CRD on the local cluster; wait until the quota controller counts QinlingJobs
+	$(KUBECTL) apply -f crds/qinlingjob.yaml
+	$(KUBECTL) wait --for=condition=Established --timeout=60s crd/qinlingjobs.qinling.io
+	@# A ResourceQuota that limits QinlingJobs refuses every create of one until the quota
+	@# controller's discovery has seen the CRD (up to 30 s): a probe quota says when it has.
+	@$(KUBECTL) apply -f e2e/cluster/quota-probe.yaml >/dev/null
+	$(KUBECTL) -n qinling-quota-probe wait --timeout=120s resourcequota/probe \
+	  --for=jsonpath='{.status.used.count/qinlingjobs\.qinling\.io}'=0
+	@$(KUBECTL) delete namespace qinling-quota-probe >/dev/null
 
 bench-operator: cluster-up crd ## operator convergence for 1,000 and 10,000 jobs vs plain CronJobs (SIZES=...)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/operator.js --sizes $(SIZES)
 
 bench-api: cluster-up crd ## facade vs direct apiserver latency with 1,000 and 10,000 jobs (SIZES=...)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/api.js --sizes $(SIZES)
+
+.PHONY: bench-skew
+bench-skew: cluster-up crd ## lateness and lost runs: 200 jobs on one minute (CronJob-fired), 200 one-shots on one second (operator-fired)
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/skew.js $(SKEW_ARGS)
 
 .PHONY: bench-list
 bench-list: build ## one unpaged list of 10,000 jobs of 64 KiB: facade RSS and /healthz latency meanwhile (no cluster)

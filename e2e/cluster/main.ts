@@ -20,6 +20,8 @@ interface State {
   ports: c.ClusterPorts;
   pids: Partial<Record<c.ComponentSpec['name'], number>>;
   token: string;
+  /** Extra kube-controller-manager flags this cluster was started with (kept for a restart). */
+  controllerManagerArgs?: string[];
 }
 
 const step = steps((line) => console.log(`[cluster-up] ${line}`));
@@ -94,7 +96,7 @@ function linkTools(l: c.ClusterLayout, toolsDir: string): void {
   }
 }
 
-async function up(l: c.ClusterLayout, toolsDir: string): Promise<void> {
+async function up(l: c.ClusterLayout, toolsDir: string, controllerManagerArgs: string[] = []): Promise<void> {
   const previous = readState(l);
   if (previous && (await healthy(l, previous))) {
     linkTools(l, toolsDir);
@@ -115,7 +117,7 @@ async function up(l: c.ClusterLayout, toolsDir: string): Promise<void> {
     etcdPeer: await freePort(),
     apiserver: await freePort(),
   };
-  const s: State = { ports, pids: {}, token };
+  const s: State = { ports, pids: {}, token, controllerManagerArgs };
   const start = (spec: c.ComponentSpec) => {
     s.pids[spec.name] = startDetached(spec);
     writeState(l, s);
@@ -149,7 +151,7 @@ async function up(l: c.ClusterLayout, toolsDir: string): Promise<void> {
     );
   });
 
-  const kcm = c.controllerManager(l);
+  const kcm = c.controllerManager(l, s.controllerManagerArgs);
   await step('start kube-controller-manager', kcm.logFile, async () => {
     start(kcm);
     await waitFor('serviceaccount default/default', 60_000, async () => {
@@ -224,7 +226,7 @@ async function component(l: c.ClusterLayout, name: Component, action: 'stop' | '
       ? c.etcd(l, s.ports)
       : name === 'kube-apiserver'
         ? c.apiserver(l, s.ports)
-        : c.controllerManager(l);
+        : c.controllerManager(l, s.controllerManagerArgs);
   s.pids[name] = startDetached(spec);
   writeState(l, s);
   const alive = () => {
@@ -267,14 +269,19 @@ async function status(l: c.ClusterLayout): Promise<void> {
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { 'tools-dir': { type: 'string' }, dir: { type: 'string', default: '.cluster' } },
+    options: {
+      'tools-dir': { type: 'string' },
+      dir: { type: 'string', default: '.cluster' },
+      // Space-separated, e.g. "--kube-api-qps=20 --v=4" (a measurement against other settings).
+      'controller-manager-args': { type: 'string', default: '' },
+    },
   });
   const l = c.layout(resolve(values.dir));
   const cmd = positionals[0];
   if (cmd === 'up') {
     if (!values['tools-dir']) throw new Error('--tools-dir is required (the output of build-tools.sh)');
     try {
-      await up(l, values['tools-dir']);
+      await up(l, values['tools-dir'], (values['controller-manager-args'] ?? '').split(' ').filter(Boolean));
     } catch (err) {
       if (err instanceof StepError) {
         for (const line of explainFailure(err)) console.error(`[cluster-up] ${line}`);

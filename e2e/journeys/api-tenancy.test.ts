@@ -2,7 +2,8 @@
 // label (a user allowed to patch namespaces still may not set it), a project two namespaces
 // claim is refused rather than written into the first, a project named like a reserved namespace
 // never lands there, and the quota of a namespace the facade makes is a hard bound: concurrent
-// creates past it are refused, by the facade's count or by the apiserver's ResourceQuota.
+// creates past it are refused, by the facade's count or by the apiserver's ResourceQuota, which
+// also holds across two replicas and for a kubectl user who never goes through the facade.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -39,13 +40,27 @@ describe('journey: tenancy the facade can trust', function () {
   const mallory = `mallory-${run}`;
   const PB = `proj-b-${run}`;
   const PQ = `proj-q-${run}`;
+  const PR = `proj-r-${run}`;
+
+  const tokens =
+    [
+      `tok-b,bob,${PB},member`,
+      `tok-q,quinn,${PQ},member`,
+      `tok-ks,kim,kube-system,member`,
+      `tok-r,rita,${PR},member`,
+    ].join('\n') + '\n';
+  const facadeArgs = () => [
+    '--create-namespaces=true',
+    '--max-jobs-per-project=3',
+    '--max-runs-per-project=10',
+    `--reserved-namespaces=${home.name}`,
+  ];
 
   before(async function () {
     this.timeout(120_000);
     home = await testNamespace('tenancy-home');
     attacker = await testNamespace('aaa-attacker');
     victim = await testNamespace('tenancy-victim');
-    // The chart's admission policy, as an install renders it for a release in `home`.
     // The chart's objects, as an install renders them for a release in `home`.
     const render = (template: string, ...set: string[]) =>
       helm(
@@ -87,17 +102,7 @@ describe('journey: tenancy the facade can trust', function () {
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: mallory }],
       },
     });
-    facade = await startFacade(
-      `tenancy-${run}`,
-      [`tok-b,bob,${PB},member`, `tok-q,quinn,${PQ},member`, `tok-ks,kim,kube-system,member`].join('\n') +
-        '\n',
-      [
-        '--create-namespaces=true',
-        '--max-jobs-per-project=3',
-        '--max-runs-per-project=10',
-        `--reserved-namespaces=${home.name}`,
-      ],
-    );
+    facade = await startFacade(`tenancy-${run}`, tokens, facadeArgs());
   });
   after(async function () {
     this.timeout(60_000);
@@ -109,8 +114,8 @@ describe('journey: tenancy the facade can trust', function () {
     await Promise.all([home, attacker, victim].map((n) => n?.remove()));
   });
 
-  async function call(method: string, path: string, token: string, body?: unknown) {
-    const res = await fetch(`${facade?.url ?? ''}${path}`, {
+  async function call(method: string, path: string, token: string, body?: unknown, on = facade) {
+    const res = await fetch(`${on?.url ?? ''}${path}`, {
       method,
       headers: { 'content-type': 'application/json', 'x-auth-token': token },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -248,6 +253,49 @@ describe('journey: tenancy the facade can trust', function () {
     expect(more.json.faultstring).to.equal(
       `Quota exceeded: project ${PQ} may hold at most 3 jobs; delete some first.`,
     );
+  });
+
+  it('the ResourceQuota is the bound: across two replicas, and for a kubectl user past the facade', async function () {
+    this.timeout(120_000);
+    const other = await startFacade(`tenancy-${run}-b`, tokens, facadeArgs());
+    try {
+      const first = await call('POST', '/v1/jobs', 'tok-r', job);
+      expect(first.status, JSON.stringify(first.json)).to.equal(201);
+      made.push(PR);
+      // Each replica counts from its own cache and takes only its own creates one at a time:
+      // twelve at once across both can pass both counts; the apiserver's quota cannot be passed.
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => call('POST', '/v1/jobs', 'tok-r', job, i % 2 ? other : facade)),
+      );
+      for (const r of results.filter((x) => x.status !== 201)) {
+        expect(r.status, JSON.stringify(r.json)).to.equal(403);
+        expect(String(r.json.faultstring)).to.match(/^Quota exceeded: /);
+      }
+      expect(results.filter((r) => r.status === 201)).to.have.length(2);
+    } finally {
+      other.stop();
+    }
+    const stored = (await custom.listNamespacedCustomObject({
+      group: 'qinling.io',
+      version: 'v1',
+      namespace: PR,
+      plural: 'qinlingjobs',
+    })) as { items: unknown[] };
+    expect(stored.items).to.have.length(3);
+    // A cluster admin's kubectl goes past the facade's count; the namespace's quota still holds.
+    const direct = await kubectlIn(
+      JSON.stringify({
+        apiVersion: 'qinling.io/v1',
+        kind: 'QinlingJob',
+        metadata: { name: 'past-the-facade', namespace: PR },
+        spec: { functionId: FUNCTION_ID, pattern: '0 0 1 1 *' },
+      }),
+      'create',
+      '-f',
+      '-',
+    );
+    expect(direct.code, direct.out).to.not.equal(0);
+    expect(direct.out).to.contain('exceeded quota: qinling-jobs');
   });
 
   it('the API may create only its own quota, only in a project namespace', async function () {
