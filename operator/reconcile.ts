@@ -78,7 +78,9 @@ export class Reconciler {
     // lock against a second leader) before its Job exists, so it is never forgotten nor doubled.
     await this.writeStatus(job, p);
     for (const run of p.startRuns) await this.startRun(run);
-    for (const e of p.events) await this.event(job, e);
+    // Events are best effort and off the worker's path: at a tick with many runs due, a worker
+    // moves on to the next job instead of waiting a round trip per Event.
+    for (const e of p.events) void this.event(job, e);
     return p.requeueAfterMs !== undefined ? { requeueAfterMs: p.requeueAfterMs } : {};
   }
 
