@@ -40,7 +40,7 @@ tools: ## build (or reuse from cache) etcd, kube-apiserver, kube-controller-mana
 
 cluster-up: build tools ## start the local control plane and the process kubelet (idempotent)
 	node dist/e2e/cluster/main.js up --dir $(CLUSTER_DIR) --tools-dir "$$(bash e2e/cluster/build-tools.sh 2>/dev/null)" \
-	  --controller-manager-args "$(CM_ARGS)"
+	  --controller-manager-args="$(CM_ARGS)"
 
 cluster-down: ## stop the local control plane; leaves no process or port behind
 	@if [ -f dist/e2e/cluster/main.js ]; then node dist/e2e/cluster/main.js down --dir $(CLUSTER_DIR); fi

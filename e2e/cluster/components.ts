@@ -129,6 +129,13 @@ export function controllerManager(l: ClusterLayout, extra: string[] = []): Compo
       // A quota made before the controller's discovery saw a CRD counts that CRD's objects only
       // at the next full resync (default 5 min): soon, so `make crd` need not wait minutes.
       '--resource-quota-sync-period=10s',
+      // Tuned as a cluster running many CronJobs a minute must be (docs/figures.md, make
+      // bench-skew): at the defaults (20 requests/s per controller client, 5 CronJob and 5 Job
+      // workers) 200 CronJobs due on one minute are not all started within their deadline.
+      '--kube-api-qps=100',
+      '--kube-api-burst=200',
+      '--concurrent-cron-job-syncs=20',
+      '--concurrent-job-syncs=20',
       ...extra,
     ],
     logFile: `${l.logDir}/kube-controller-manager.log`,
