@@ -87,8 +87,7 @@ describe('Informer.ordered: the cache in one order, kept by the events', () => {
             ? 1
             : 0;
   const names = (xs: readonly J[]) => xs.map((x) => x.metadata.name);
-
-  it('places adds in order, per namespace and over all, replaces updates in place, and drops deletes', () => {
+  const scene = () => {
     const fake = new FakeListWatch();
     const inf = new Informer<J>(
       't',
@@ -96,7 +95,11 @@ describe('Informer.ordered: the cache in one order, kept by the events', () => {
       () => fake as unknown as ListWatch<KubernetesObject>,
       [],
     );
-    const sorted = inf.ordered(order);
+    return { fake, sorted: inf.ordered(order) };
+  };
+
+  it('places adds in order, per namespace and over all, replaces updates in place, and drops deletes', () => {
+    const { fake, sorted } = scene();
     fake.emit('add', job('a', 'c', '2026-01-03T00:00:00Z'));
     fake.emit('add', job('b', 'a', '2026-01-01T00:00:00Z'));
     fake.emit('add', job('a', 'b2', '2026-01-02T00:00:00Z'));
@@ -117,14 +120,7 @@ describe('Informer.ordered: the cache in one order, kept by the events', () => {
   });
 
   it('stays sorted through many random adds and deletes (a relist emits them in any order)', () => {
-    const fake = new FakeListWatch();
-    const inf = new Informer<J>(
-      't',
-      pino({ level: 'silent' }),
-      () => fake as unknown as ListWatch<KubernetesObject>,
-      [],
-    );
-    const sorted = inf.ordered(order);
+    const { fake, sorted } = scene();
     let seed = 7;
     const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const live = new Map<string, J>();

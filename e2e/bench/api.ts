@@ -43,7 +43,11 @@ for (const n of sizes) {
   const ns = await testNamespace(`bench-api-${n}`);
   const project = `bench-${ns.name}`;
   await labelProject(ns.name, project);
-  const facade = await startFacade(ns.name, `${TOKEN},bench,${project},member\n`, ['--rate-limit=0']);
+  const facade = await startFacade(ns.name, `${TOKEN},bench,${project},member\n`, [
+    '--rate-limit=0',
+    '--max-jobs-per-project=0', // the benchmark stores more than a project's default quota
+    '--max-input-bytes-per-project=0',
+  ]);
   const jobs = await populate(ns.name, n);
   const headers = { 'x-auth-token': TOKEN, 'content-type': 'application/json' };
   // The facade serves from its cache: wait until it holds every job (pages of at most 1,000).

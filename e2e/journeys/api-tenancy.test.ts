@@ -124,6 +124,16 @@ describe('journey: tenancy the facade can trust', function () {
     return { status: res.status, json: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
   }
   const job = { function_id: FUNCTION_ID, pattern: '0 0 1 1 *', function_input: 'secret-ish' };
+  /** The QinlingJobs the apiserver holds in a namespace (not the facade's view). */
+  const storedIn = async (namespace: string) =>
+    (
+      (await custom.listNamespacedCustomObject({
+        group: 'qinling.io',
+        version: 'v1',
+        namespace,
+        plural: 'qinlingjobs',
+      })) as { items: unknown[] }
+    ).items;
 
   it('the admission policy refuses a project label from a user RBAC lets patch namespaces', async function () {
     this.timeout(60_000);
@@ -176,13 +186,7 @@ describe('journey: tenancy the facade can trust', function () {
     expect(r.json).to.deep.include({ faultcode: 'Server', debuginfo: null });
     expect((await call('GET', '/v1/jobs', 'tok-b')).status).to.equal(503);
     for (const n of [victim.name, attacker.name]) {
-      const list = (await custom.listNamespacedCustomObject({
-        group: 'qinling.io',
-        version: 'v1',
-        namespace: n,
-        plural: 'qinlingjobs',
-      })) as { items: unknown[] };
-      expect(list.items, n).to.have.length(0);
+      expect(await storedIn(n), n).to.have.length(0);
     }
     // Resolved by the admin: the project's jobs go to the one namespace left.
     await kubectl('label', 'namespace', attacker.name, 'qinling.io/project-id-');
@@ -191,13 +195,8 @@ describe('journey: tenancy the facade can trust', function () {
       return x.status === 201 ? x : undefined;
     });
     const id = String(ok.json.id);
-    const inVictim = (await custom.listNamespacedCustomObject({
-      group: 'qinling.io',
-      version: 'v1',
-      namespace: victim.name,
-      plural: 'qinlingjobs',
-    })) as { items: { metadata: { uid: string } }[] };
-    expect(inVictim.items.map((j) => j.metadata.uid)).to.include(id);
+    const inVictim = (await storedIn(victim.name)) as { metadata: { uid: string } }[];
+    expect(inVictim.map((j) => j.metadata.uid)).to.include(id);
   });
 
   it('a project named kube-system gets its own namespace, never kube-system', async function () {
@@ -206,13 +205,7 @@ describe('journey: tenancy the facade can trust', function () {
     expect(r.status, JSON.stringify(r.json)).to.equal(201);
     const ns = derivedNamespace('kube-system');
     made.push(ns);
-    const inKs = (await custom.listNamespacedCustomObject({
-      group: 'qinling.io',
-      version: 'v1',
-      namespace: 'kube-system',
-      plural: 'qinlingjobs',
-    })) as { items: unknown[] };
-    expect(inKs.items).to.have.length(0);
+    expect(await storedIn('kube-system')).to.have.length(0);
     const theirs = await core.readNamespace({ name: ns });
     expect(theirs.metadata?.labels?.['qinling.io/project-id']).to.equal(labelValue('kube-system'));
   });
@@ -241,13 +234,7 @@ describe('journey: tenancy the facade can trust', function () {
       expect(r.json).to.have.keys('faultcode', 'faultstring', 'debuginfo');
       expect(String(r.json.faultstring)).to.match(/^Quota exceeded: /); // the facade's count or the apiserver's
     }
-    const stored = (await custom.listNamespacedCustomObject({
-      group: 'qinling.io',
-      version: 'v1',
-      namespace: PQ,
-      plural: 'qinlingjobs',
-    })) as { items: unknown[] };
-    expect(stored.items).to.have.length(3);
+    expect(await storedIn(PQ)).to.have.length(3);
     const more = await call('POST', '/v1/jobs', 'tok-q', job);
     expect(more.status).to.equal(403);
     expect(more.json.faultstring).to.equal(
@@ -275,13 +262,7 @@ describe('journey: tenancy the facade can trust', function () {
     } finally {
       other.stop();
     }
-    const stored = (await custom.listNamespacedCustomObject({
-      group: 'qinling.io',
-      version: 'v1',
-      namespace: PR,
-      plural: 'qinlingjobs',
-    })) as { items: unknown[] };
-    expect(stored.items).to.have.length(3);
+    expect(await storedIn(PR)).to.have.length(3);
     // A cluster admin's kubectl goes past the facade's count; the namespace's quota still holds.
     const direct = await kubectlIn(
       JSON.stringify({
