@@ -209,7 +209,7 @@ export function desiredInputConfigMap(job: QinlingJob): V1ConfigMap {
   };
 }
 
-/** A run the operator starts itself, from the CronJob's template, for an exact time. */
+/** A run the operator starts itself, from the CronJob's template (and named after it), for an exact time. */
 export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, scheduled: Date): V1Job {
   const cj = cronJob.metadata?.name ?? cronJobName(job.metadata.name);
   const tpl = jobTemplate(job, cfg);
@@ -223,15 +223,11 @@ export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, 
       namespace: job.metadata.namespace,
       labels: tpl.metadata?.labels ?? {},
       annotations: { [ANNOTATION_SCHEDULED]: at },
-      ownerReferences: [
-        {
-          apiVersion: 'batch/v1',
-          kind: 'CronJob',
-          name: cj,
-          uid: cronJob.metadata?.uid ?? '',
-          controller: true,
-        },
-      ],
+      // Controlled by the QinlingJob, not the CronJob: upstream's CronJob controller treats every
+      // unfinished Job it controls but did not make as unexpected (a CronJob GET and a Warning
+      // per Job event), which at a busy second cost more than the runs themselves. The operator
+      // keeps the history limits for these Jobs itself.
+      ownerReferences: ownedBy(job),
     },
     spec: {
       ...tpl.spec,

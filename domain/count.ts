@@ -2,6 +2,7 @@
 // so a run observed out of order still counts, and a counted run's Job going away loses nothing).
 import type { PlannedEvent } from './events.js';
 import type { ObservedRun } from './observe.js';
+import type { PlannerConfig } from './config.js';
 import type { LastExecution, QinlingJobStatus } from './types.js';
 
 /** Counted times kept beyond those whose Jobs are still seen: enough for any late-arriving event. */
@@ -91,4 +92,30 @@ function latest(
     });
   }
   return { lastExecution: last, events };
+}
+
+/**
+ * The operator's own finished runs beyond the history limits (the newest kept, as the CronJob
+ * controller keeps its own), and only those a written status has counted already: deleting one
+ * can never make it count again, nor leave a claim waiting for a Job that is gone.
+ */
+export function expiredRuns(
+  runs: ObservedRun[],
+  countedTimes: string[] | undefined,
+  cfg: Pick<PlannerConfig, 'successfulJobsHistoryLimit' | 'failedJobsHistoryLimit'>,
+): string[] {
+  const counted = new Set((countedTimes ?? []).map(ms));
+  const expired: string[] = [];
+  const limits: [ObservedRun['result'], number][] = [
+    ['Succeeded', cfg.successfulJobsHistoryLimit],
+    ['Failed', cfg.failedJobsHistoryLimit],
+  ];
+  for (const [result, limit] of limits) {
+    const mine = runs
+      .filter((r) => r.byOperator && r.result === result)
+      .sort((a, b) => b.scheduledTime.getTime() - a.scheduledTime.getTime());
+    for (const r of mine.slice(Math.max(limit, 1)))
+      if (counted.has(r.scheduledTime.getTime())) expired.push(r.jobName);
+  }
+  return expired;
 }

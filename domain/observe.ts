@@ -4,6 +4,8 @@ import { ANNOTATION_CRONJOB_SCHEDULED, ANNOTATION_SCHEDULED, type RunResult } fr
 
 export interface ObservedRun {
   jobName: string;
+  /** Started by the operator (controlled by the QinlingJob): its history is the operator's to keep. */
+  byOperator?: boolean;
   scheduledTime: Date;
   result: RunResult;
   startTime?: Date;
@@ -16,22 +18,31 @@ export interface ObservedRun {
 const ANNOTATION_MANUAL = 'cronjob.kubernetes.io/instantiate';
 
 /**
- * The scheduled time of a Job if it is one of our runs, else undefined. A run is controlled by
- * our CronJob (its uid, so a look-alike in another CronJob's name does not count) and named for
- * its time: `<cronjob>-<unix minutes>` with the CronJob controller's timestamp annotation, or
+ * The scheduled time of a Job if it is one of our runs, else undefined. A run is named for its
+ * time after our CronJob, and controlled either by that CronJob (its uid, so a look-alike in
+ * another CronJob's name does not count): `<cronjob>-<unix minutes>` with the CronJob
+ * controller's timestamp annotation (or `<cronjob>-<unix seconds>` with ours, as the operator
+ * made its runs before they were the QinlingJob's); or by the QinlingJob (`ownerUid`):
  * `<cronjob>-<unix seconds>` with ours. A Job made by hand or by `kubectl create job --from` is
  * not a run, so it can neither count nor push the count's marks into the future.
  */
-export function scheduledTimeOf(job: V1Job, cronJob: V1CronJob | undefined): Date | undefined {
+export function scheduledTimeOf(
+  job: V1Job,
+  cronJob: V1CronJob | undefined,
+  ownerUid?: string,
+): Date | undefined {
   const uid = cronJob?.metadata?.uid;
   const name = cronJob?.metadata?.name;
   const meta = job.metadata ?? {};
   if (!uid || !name || !meta.name?.startsWith(`${name}-`)) return undefined;
-  if (!meta.ownerReferences?.some((o) => o.controller && o.uid === uid)) return undefined;
+  const controller = meta.ownerReferences?.find((o) => o.controller)?.uid;
+  const byJob = ownerUid !== undefined && controller === ownerUid;
+  if (controller !== uid && !byJob) return undefined;
   const a = meta.annotations ?? {};
   if (a[ANNOTATION_MANUAL] !== undefined) return undefined;
   const suffix = meta.name.slice(name.length + 1);
   const ours = a[ANNOTATION_SCHEDULED];
+  if (byJob && ours === undefined) return undefined;
   const controllers = a[ANNOTATION_CRONJOB_SCHEDULED];
   const stamp = ours ?? controllers;
   const d = stamp ? new Date(stamp) : undefined;
@@ -44,9 +55,12 @@ export function observeRun(
   job: V1Job,
   cronJob: V1CronJob | undefined,
   podMessage?: string,
+  ownerUid?: string,
 ): ObservedRun | undefined {
-  const scheduledTime = scheduledTimeOf(job, cronJob);
+  const scheduledTime = scheduledTimeOf(job, cronJob, ownerUid);
   if (!scheduledTime) return undefined;
+  const byOperator =
+    ownerUid !== undefined && job.metadata?.ownerReferences?.some((o) => o.controller && o.uid === ownerUid);
   const conds = job.status?.conditions ?? [];
   const has = (type: string) => conds.find((c) => c.type === type && c.status === 'True');
   const failed = has('Failed');
@@ -54,6 +68,7 @@ export function observeRun(
   const parts = [failed?.message, podMessage?.trim()].filter((x): x is string => !!x);
   return {
     jobName: job.metadata?.name ?? '',
+    ...(byOperator ? { byOperator: true } : {}),
     scheduledTime,
     result,
     ...(job.status?.startTime ? { startTime: new Date(job.status.startTime) } : {}),

@@ -242,7 +242,10 @@ describe('planner: count (every run started by the operator, so none is ever ext
     expect(due1.startRuns[0]?.metadata?.annotations?.['qinling.io/scheduled-time']).to.equal(
       '2026-11-27T12:01:00.000Z',
     );
-    expect(due1.startRuns[0]?.metadata?.ownerReferences?.[0]).to.include({ kind: 'CronJob', uid: 'cj-uid' });
+    // The QinlingJob's, not the CronJob's: upstream's controller would flag it as unexpected.
+    expect(due1.startRuns[0]?.metadata?.ownerReferences).to.deep.equal([
+      { apiVersion: 'qinling.io/v1', kind: 'QinlingJob', name: 'nightly', uid: UID, controller: true },
+    ]);
     expect(due1.status.executions).to.equal(0);
   });
   const opRun = (t: string, result: ObservedRun['result'] = 'Running'): ObservedRun => ({
@@ -295,6 +298,30 @@ describe('planner: count (every run started by the operator, so none is ever ext
     const gone = plan(job(spec, done.status), { runs: [], cronJob: cj }, at('2026-11-27T12:05:00Z'), cfg);
     expect(gone.status.executions).to.equal(2);
     expect(gone.status.phase).to.equal('Done');
+  });
+  it('deletes its own finished runs past the history limits once a written status counted them', () => {
+    const many = ['12:01', '12:02', '12:03', '12:04', '12:05'].map((m) => ({
+      ...opRun(`2026-11-27T${m}:00Z`, 'Succeeded'),
+      byOperator: true,
+    }));
+    const counted = many.map((r) => r.scheduledTime.toISOString());
+    const p = plan(
+      job({ pattern: '* * * * *', count: 10 }, { ...after1.status, countedTimes: counted }),
+      { runs: many, cronJob: cj },
+      at('2026-11-27T12:05:30Z'),
+      cfg,
+    );
+    expect(p.deleteRuns).to.have.members(
+      many.slice(0, 5 - cfg.successfulJobsHistoryLimit).map((r) => r.jobName),
+    );
+    const fresh = plan(
+      job({ pattern: '* * * * *', count: 10 }, after1.status),
+      { runs: many, cronJob: cj },
+      at('2026-11-27T12:05:30Z'),
+      cfg,
+    );
+    // after1's status counted 12:01 only: 12:02 is past the limit too, but not counted yet.
+    expect(fresh.deleteRuns, 'only what a written status counted').to.deep.equal([many[0]?.jobName]);
   });
 });
 

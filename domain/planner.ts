@@ -7,7 +7,7 @@ import type { V1ConfigMap, V1CronJob, V1Job, V1ObjectMeta } from '@kubernetes/cl
 import { desiredCronJob, desiredInputConfigMap, runJob, cronJobName } from './children.js';
 import type { PlannerConfig } from './config.js';
 import { setCondition } from './conditions.js';
-import { countRuns, type Counted } from './count.js';
+import { countRuns, expiredRuns, type Counted } from './count.js';
 import type { PlannedEvent } from './events.js';
 import { intendedNext, operatorRunsAll, zoneOf, type Intended } from './next.js';
 import type { ObservedRun } from './observe.js';
@@ -40,6 +40,8 @@ export interface Plan {
   missed: number;
   /** Look again after this long, even if nothing changes. */
   requeueAfterMs?: number;
+  /** The operator's own finished run Jobs past the history limits, to delete once status is written. */
+  deleteRuns?: string[];
 }
 
 /** Recent misses kept in status, newest last. */
@@ -91,6 +93,12 @@ function withCondition(
 }
 
 export function plan(job: QinlingJob, observed: Observed, now: Date, cfg: PlannerConfig): Plan {
+  const p = planPass(job, observed, now, cfg);
+  const expired = expiredRuns(observed.runs, job.status?.countedTimes, cfg);
+  return expired.length > 0 ? { ...p, deleteRuns: expired } : p;
+}
+
+function planPass(job: QinlingJob, observed: Observed, now: Date, cfg: PlannerConfig): Plan {
   const base: QinlingJobStatus = {
     ...job.status,
     observedGeneration: job.metadata.generation,

@@ -78,6 +78,7 @@ export class Reconciler {
     // lock against a second leader) before its Job exists, so it is never forgotten nor doubled.
     await this.writeStatus(job, p);
     for (const run of p.startRuns) await this.startRun(run);
+    for (const name of p.deleteRuns ?? []) await this.deleteRun(job.metadata.namespace, name);
     // Events are best effort and off the worker's path: at a tick with many runs due, a worker
     // moves on to the next job instead of waiting a round trip per Event.
     for (const e of p.events) void this.event(job, e);
@@ -187,7 +188,7 @@ export class Reconciler {
     for (const j of this.informers.runsOf(job.metadata.uid)) {
       if (j.metadata?.namespace !== job.metadata.namespace) continue;
       const failed = j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True');
-      const r = observeRun(j, cronJob, failed ? await this.podMessage(j) : undefined);
+      const r = observeRun(j, cronJob, failed ? await this.podMessage(j) : undefined, job.metadata.uid);
       if (r) runs.push(r);
     }
     return runs;
@@ -292,6 +293,15 @@ export class Reconciler {
       namespace: ns,
       body,
     });
+  }
+
+  /** A finished run Job of ours past the history limits (its pods go with it); gone already is fine. */
+  private async deleteRun(namespace: string, name: string): Promise<void> {
+    try {
+      await this.kube.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   private async startRun(run: V1Job): Promise<void> {

@@ -25,7 +25,7 @@ export const OPERATOR_RULES: V1PolicyRule[] = [
     resources: ['cronjobs'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
   },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'delete'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },

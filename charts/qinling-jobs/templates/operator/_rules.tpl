@@ -10,10 +10,11 @@
 - apiGroups: [batch]
   resources: [cronjobs]
   verbs: [get, list, watch, create, update, patch]
-# Counted last runs, one-shots and moved runs are started at their second as Jobs.
+# Counted last runs, one-shots and moved runs are started at their second as Jobs, controlled
+# by the QinlingJob; delete: only its own finished ones past the history limits.
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [list, watch, create]
+  verbs: [list, watch, create, delete]
 # Each job's function input, stored once (read by its pods through configMapKeyRef). Read and
 # written by name only: no list/watch, the operator caches none. ConfigMaps, not Secrets: a
 # right to create Secrets would let the operator mint any ServiceAccount's token.
