@@ -43,6 +43,18 @@ async function pool(n: number, inflight: number, make: (i: number) => Promise<un
   );
 }
 
+/** A call of the benchmark's own, retried: under load the apiserver may reset a kept-alive connection. */
+async function retried<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
 const ns = await testNamespace('bench-skew');
 const runtime = await recorder();
 const op = await startOperator(ns.name, runtime.url, {
@@ -89,7 +101,7 @@ async function createAll(prefix: string, n: number, spec: (i: number) => Record<
 /** Until every job of `uids` has a status phase (the operator has seen and planned it). */
 async function converged(uids: Set<string>): Promise<void> {
   for (;;) {
-    const list = (await custom.listNamespacedCustomObject({ ...q, namespace: ns.name })) as {
+    const list = (await retried(() => custom.listNamespacedCustomObject({ ...q, namespace: ns.name }))) as {
       items: { metadata: { uid: string }; status?: { phase?: string } }[];
     };
     if (list.items.filter((j) => uids.has(j.metadata.uid) && j.status?.phase).length === uids.size) return;
@@ -98,9 +110,9 @@ async function converged(uids: Set<string>): Promise<void> {
 }
 
 async function deleteAll(): Promise<void> {
-  await custom.deleteCollectionNamespacedCustomObject({ ...q, namespace: ns.name });
+  await retried(() => custom.deleteCollectionNamespacedCustomObject({ ...q, namespace: ns.name }));
   for (;;) {
-    const list = (await custom.listNamespacedCustomObject({ ...q, namespace: ns.name })) as {
+    const list = (await retried(() => custom.listNamespacedCustomObject({ ...q, namespace: ns.name }))) as {
       items: unknown[];
     };
     if (list.items.length === 0) return;
@@ -146,7 +158,7 @@ function figures(uids: string[], slots: number[]): PathFigures {
 
 /** Events in the namespace by reason (the operator's and the controllers'). */
 async function eventReasons(): Promise<string> {
-  const ev = await core.listNamespacedEvent({ namespace: ns.name });
+  const ev = await retried(() => core.listNamespacedEvent({ namespace: ns.name }));
   const by = new Map<string, number>();
   for (const e of ev.items) {
     const k = `${e.type ?? ''}/${e.reason ?? ''}`;
@@ -175,7 +187,7 @@ runtime.calls.length = 0;
 const once: PathFigures[] = [];
 let onceEvents = '';
 for (let r = 0; r < ROUNDS; r++) {
-  await core.deleteCollectionNamespacedEvent({ namespace: ns.name });
+  await retried(() => core.deleteCollectionNamespacedEvent({ namespace: ns.name }));
   const due = Math.ceil((Date.now() + 30_000) / 1000) * 1000;
   const uids = await createAll(`once${r}`, ONESHOTS, () => ({
     firstExecutionTime: new Date(due).toISOString(),
