@@ -78,13 +78,8 @@ export class JobService {
    * counted once, as the new input). Concurrent creates on several replicas can each pass this
    * count; the namespace's ResourceQuota is the hard bound the apiserver enforces.
    */
-  private checkQuota(
-    namespace: string,
-    projectId: string,
-    input: string,
-    replacing?: QinlingJob,
-    inFlight = this.creating.get(namespace) ?? { jobs: 0, bytes: 0 },
-  ): void {
+  private checkQuota(namespace: string, projectId: string, input: string, replacing?: QinlingJob): void {
+    const inFlight = this.creating.get(namespace) ?? { jobs: 0, bytes: 0 };
     const maxJobs = this.opts.maxJobsPerProject ?? 0;
     const maxBytes = this.opts.maxInputBytesPerProject ?? 0;
     if (maxJobs === 0 && maxBytes === 0) return;
@@ -178,7 +173,7 @@ export class JobService {
   /** Checks the quota counting in-flight creates, and holds one more until `release()`. */
   private reserve(namespace: string, projectId: string, input: string): () => void {
     const held = this.creating.get(namespace) ?? { jobs: 0, bytes: 0 };
-    this.checkQuota(namespace, projectId, input, undefined, held);
+    this.checkQuota(namespace, projectId, input); // counts `held`, the creates under way
     const bytes = Buffer.byteLength(input, 'utf8');
     held.jobs++;
     held.bytes += bytes;

@@ -48,7 +48,6 @@ export class Informer<T> {
   index(valueOf: (o: T) => string | undefined): (value: string) => T[] {
     const byValue = new Map<string, Map<string, T>>();
     const valueByKey = new Map<string, string>();
-    const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     const drop = (o: KubernetesObject) => {
       const k = keyOf(o);
       const v = valueByKey.get(k);
@@ -83,7 +82,6 @@ export class Informer<T> {
     const all: T[] = [];
     const byNamespace = new Map<string, T[]>();
     const held = new Map<string, T>();
-    const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     const drop = (o: KubernetesObject) => {
       const k = keyOf(o);
       const old = held.get(k);
@@ -177,6 +175,11 @@ export class Informer<T> {
     this.stopped = true;
     return Promise.all(this.watches.map((w) => w.stop())).then(() => undefined);
   }
+}
+
+/** An object's cache key: namespace/name. */
+function keyOf(o: KubernetesObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
 /** The first index in sorted `list` whose element is not before `o`. */
