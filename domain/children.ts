@@ -12,6 +12,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { PlannerConfig } from './config.js';
 import {
+  ANNOTATION_GENERATION,
   ANNOTATION_INPUT_SHA256,
   ANNOTATION_SCHEDULED,
   API_VERSION,
@@ -222,7 +223,12 @@ export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, 
       name: runJobName(cj, scheduled),
       namespace: job.metadata.namespace,
       labels: tpl.metadata?.labels ?? {},
-      annotations: { [ANNOTATION_SCHEDULED]: at },
+      annotations: {
+        [ANNOTATION_SCHEDULED]: at,
+        ...(job.metadata.generation !== undefined
+          ? { [ANNOTATION_GENERATION]: String(job.metadata.generation) }
+          : {}),
+      },
       // Controlled by the QinlingJob, not the CronJob: upstream's CronJob controller treats every
       // unfinished Job it controls but did not make as unexpected (a CronJob GET and a Warning
       // per Job event), which at a busy second cost more than the runs themselves. The operator
@@ -231,6 +237,8 @@ export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, 
     },
     spec: {
       ...tpl.spec,
+      // Made up to leadSeconds early, its pod waits for the time before it calls.
+      activeDeadlineSeconds: (tpl.spec?.activeDeadlineSeconds ?? 0) + cfg.leadSeconds,
       template: {
         ...podTemplate,
         metadata: {

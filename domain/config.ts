@@ -15,6 +15,11 @@ export interface PlannerConfig {
   invokerServiceAccount: string;
   /** Secrets (in each job's namespace) for pulling the invoker image from a private registry. */
   invokerPullSecrets: string[];
+  /**
+   * How long before its time an operator run's Job is created; its pod waits for the time and
+   * calls then, so pod start-up (and a busy second's queue) is not in the call's delay. 0: at the time.
+   */
+  leadSeconds: number;
 }
 
 export const defaultPlannerConfig: PlannerConfig = {
@@ -28,4 +33,5 @@ export const defaultPlannerConfig: PlannerConfig = {
   invokeTimeoutSeconds: 30,
   invokerServiceAccount: 'default',
   invokerPullSecrets: [],
+  leadSeconds: 30,
 };

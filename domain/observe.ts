@@ -1,6 +1,11 @@
 // What the planner reads from the world: the Jobs of a QinlingJob, reduced to runs.
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
-import { ANNOTATION_CRONJOB_SCHEDULED, ANNOTATION_SCHEDULED, type RunResult } from './types.js';
+import {
+  ANNOTATION_CRONJOB_SCHEDULED,
+  ANNOTATION_GENERATION,
+  ANNOTATION_SCHEDULED,
+  type RunResult,
+} from './types.js';
 
 export interface ObservedRun {
   jobName: string;
@@ -12,6 +17,10 @@ export interface ObservedRun {
   completionTime?: Date;
   /** Why it failed: the Job's condition and the container's termination message. */
   message?: string;
+  /** The QinlingJob generation an operator run was made from. */
+  generation?: number;
+  /** Being deleted (its pods first: a withdrawn early run). */
+  deleting?: boolean;
 }
 
 /** Set by `kubectl create job --from=cronjob/…` on the Jobs it makes: never a scheduled run. */
@@ -66,6 +75,7 @@ export function observeRun(
   const failed = has('Failed');
   const result: RunResult = has('Complete') ? 'Succeeded' : failed ? 'Failed' : 'Running';
   const parts = [failed?.message, podMessage?.trim()].filter((x): x is string => !!x);
+  const generation = Number(job.metadata?.annotations?.[ANNOTATION_GENERATION] ?? NaN);
   return {
     jobName: job.metadata?.name ?? '',
     ...(byOperator ? { byOperator: true } : {}),
@@ -75,5 +85,7 @@ export function observeRun(
     ...(job.status?.completionTime ? { completionTime: new Date(job.status.completionTime) } : {}),
     ...(failed?.lastTransitionTime ? { completionTime: new Date(failed.lastTransitionTime) } : {}),
     ...(parts.length > 0 ? { message: parts.join(': ') } : {}),
+    ...(Number.isInteger(generation) ? { generation } : {}),
+    ...(job.metadata?.deletionTimestamp ? { deleting: true } : {}),
   };
 }

@@ -353,7 +353,7 @@ describe('planner truth: what status and REST show is what fires', () => {
     const spec = { firstExecutionTime: '2027-01-06T12:00:00Z' };
     const p = plan(job(spec), { runs: [], cronJob: cronJob(true) }, at('2026-11-27T12:00:00Z'), cfg);
     expect(p.requeueAfterMs).to.equal(
-      at('2027-01-06T12:00:00Z').getTime() - at('2026-11-27T12:00:00Z').getTime(),
+      at('2027-01-06T12:00:00Z').getTime() - at('2026-11-27T12:00:00Z').getTime() - cfg.leadSeconds * 1000,
     );
     const hop = plan(
       job(spec, p.status),

@@ -264,7 +264,8 @@ describe('planner: count (every run started by the operator, so none is ever ext
     expect(after1.status.claimedTimes).to.equal(undefined);
     expect(after1.status.nextExecutionTime).to.equal('2026-11-27T12:02:00.000Z');
     expect(after1.startRuns).to.deep.equal([]);
-    expect(after1.requeueAfterMs).to.equal(59_000);
+    // The next tick's run is claimed and made `lead` before its time (early.ts).
+    expect(after1.requeueAfterMs).to.equal(59_000 - cfg.leadSeconds * 1000);
   });
   const due2 = plan(
     job(spec, after1.status),
@@ -333,7 +334,7 @@ describe('planner: one-shot', () => {
     expect(wait.status.remaining).to.equal(1);
     expect(wait.cronJob?.spec?.suspend).to.equal(true);
     expect(wait.cronJob?.spec?.schedule).to.equal('10 12 27 11 *');
-    expect(wait.requeueAfterMs).to.equal(157_000);
+    expect(wait.requeueAfterMs).to.equal(157_000 - cfg.leadSeconds * 1000); // made `lead` early
     const due = plan(
       job(spec, wait.status),
       { runs: [], cronJob: ownedCronJob(true) },

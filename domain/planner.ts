@@ -8,12 +8,13 @@ import { desiredCronJob, desiredInputConfigMap, runJob, cronJobName } from './ch
 import type { PlannerConfig } from './config.js';
 import { setCondition } from './conditions.js';
 import { countRuns, expiredRuns, type Counted } from './count.js';
+import { dueRuns, earlyTimes, withdrawals } from './early.js';
 import type { PlannedEvent } from './events.js';
 import { intendedNext, operatorRunsAll, zoneOf, type Intended } from './next.js';
 import type { ObservedRun } from './observe.js';
 import { MISSED_GRACE_MS, settle, type Settled } from './settle.js';
 import { parsePattern, prevTick, ScheduleError, validTimeZone } from './schedule.js';
-import type { Phase, QinlingJob, QinlingJobStatus } from './types.js';
+import { ANNOTATION_SCHEDULED, type Phase, type QinlingJob, type QinlingJobStatus } from './types.js';
 
 export type { PlannedEvent } from './events.js';
 
@@ -42,6 +43,8 @@ export interface Plan {
   requeueAfterMs?: number;
   /** The operator's own finished run Jobs past the history limits, to delete once status is written. */
   deleteRuns?: string[];
+  /** Early runs taken back before their time (see early.ts): deleted pods first, before anything else. */
+  withdrawRuns?: string[];
 }
 
 /** Recent misses kept in status, newest last. */
@@ -93,9 +96,21 @@ function withCondition(
 }
 
 export function plan(job: QinlingJob, observed: Observed, now: Date, cfg: PlannerConfig): Plan {
-  const p = planPass(job, observed, now, cfg);
+  let p = planPass(job, observed, now, cfg);
+  const w = withdrawals(job, observed.runs, p.status, now);
+  if (w.dropClaims.length > 0) p = dropClaims(p, new Set(w.dropClaims));
+  if (w.deleteRuns.length > 0) p = { ...p, withdrawRuns: w.deleteRuns };
   const expired = expiredRuns(observed.runs, job.status?.countedTimes, cfg);
   return expired.length > 0 ? { ...p, deleteRuns: expired } : p;
+}
+
+/** Claims of early runs taken back: gone from status, and not started. */
+function dropClaims(p: Plan, drop: Set<string>): Plan {
+  const claimedTimes = (p.status.claimedTimes ?? []).filter((c) => !drop.has(c));
+  const status: QinlingJobStatus = { ...p.status, claimedTimes };
+  if (claimedTimes.length === 0) delete status.claimedTimes;
+  const startRuns = p.startRuns.filter((r) => !drop.has(r.metadata?.annotations?.[ANNOTATION_SCHEDULED] ?? ''));
+  return { ...p, status, startRuns };
 }
 
 function planPass(job: QinlingJob, observed: Observed, now: Date, cfg: PlannerConfig): Plan {
@@ -164,8 +179,10 @@ function planValid(
   cfg: PlannerConfig,
   base: QinlingJobStatus,
 ): Plan {
-  const x: Step = { job, observed, now, cfg, tz: zoneOf(job, cfg.defaultTimeZone) };
-  const counted = countRuns(base, observed.runs);
+  // Runs made early (early.ts) count and settle nothing before their time.
+  const due = { ...observed, runs: dueRuns(observed.runs, now) };
+  const x: Step = { job, observed: due, now, cfg, tz: zoneOf(job, cfg.defaultTimeZone) };
+  const counted = countRuns(base, due.runs);
   const remaining = remainingOf(job, counted.executions);
   const phase = phaseOf(job, remaining);
   const intended = intendedNext(job, x.tz, now);
@@ -194,7 +211,10 @@ function planValid(
     timeZone: x.tz,
     ...(next && !job.spec.pattern ? { oneShotAt: next } : {}),
   });
-  const starts = phase === 'Running' && existing?.metadata?.uid ? (status.claimedTimes ?? []) : [];
+  // A claim is made a Job until its Job is seen (an early one is seen before it counts).
+  const early = earlyTimes(observed.runs, now);
+  const claims = (status.claimedTimes ?? []).filter((c) => !early.has(ms(c)));
+  const starts = phase === 'Running' && existing?.metadata?.uid ? claims : [];
   const startRuns = starts.map((t) => runJob(job, existing ?? cronJob, cfg, new Date(t)));
   // Reported once, when the run is claimed (a claim is started again each pass until seen).
   const claimedNow = s.claim?.toISOString();
@@ -208,7 +228,7 @@ function planValid(
       });
     }
   }
-  const wake = requeueAt(x, phase, s, status, hold);
+  const wake = requeueAt(x, phase, s, { claims, early }, hold);
   return {
     status,
     cronJob,
@@ -255,6 +275,7 @@ function schedule(
     tz: x.tz,
     now: x.now,
     deadlineMs: x.cfg.startingDeadlineSeconds * 1000,
+    leadMs: x.cfg.leadSeconds * 1000,
     ...(intended.next ? { next: intended.next } : {}),
     byOperator: intended.byOperator,
     single: intended.single,
@@ -365,20 +386,24 @@ function requeueAt(
   x: Step,
   phase: Phase,
   s: Settled,
-  st: QinlingJobStatus,
+  c: { claims: string[]; early: Set<number> },
   hold: number | undefined,
 ): number | undefined {
   const at: number[] = [];
   const now = x.now.getTime();
   if (hold !== undefined && Number.isFinite(hold)) at.push(hold);
+  // An early run counts at its time, whatever the phase (one withdrawn too late still counts).
+  for (const t of c.early) at.push(t + REQUEUE_PAD_MS);
   if (phase === 'Running') {
-    if ((st.claimedTimes ?? []).length > 0) at.push(now + 2000); // until their Jobs are seen
+    if (c.claims.length > 0) at.push(now + 2000); // until their Jobs are seen
     if (!x.observed.cronJob?.metadata?.uid) at.push(now + 1000); // the CronJob is being made
     if (s.next) {
-      // An operator run is due at its time; any tick is settled once its deadline has passed.
+      // An operator run is claimed and made `lead` before its time; any tick is settled once
+      // its deadline has passed.
       const t = s.next.getTime();
       const settled = t + x.cfg.startingDeadlineSeconds * 1000 + MISSED_GRACE_MS + REQUEUE_PAD_MS;
-      const due = s.byOperator && t > now ? t : settled;
+      const made = t - x.cfg.leadSeconds * 1000;
+      const due = s.byOperator && t > now ? (made > now ? made : t + REQUEUE_PAD_MS) : settled;
       at.push(due > now ? due : now + 1000);
     }
   }

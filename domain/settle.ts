@@ -17,12 +17,14 @@ export interface SettleInput {
   tz: string;
   now: Date;
   deadlineMs: number;
+  /** How long before its time an operator run is claimed and made (its pod waits for the time). */
+  leadMs: number;
   next?: Date;
   byOperator: boolean;
   single: boolean;
   /** Every pattern tick is the operator's (counted jobs). */
   operatorRunsAll: boolean;
-  /** Scheduled times of our runs that exist. */
+  /** Scheduled times of our runs that exist and whose time has come. */
   ran: Set<number>;
   /** Operator runs claimed in status and not yet seen. */
   claimed: Set<number>;
@@ -60,8 +62,8 @@ type Verdict = 'ran' | 'wait' | 'claim' | 'missed';
 function verdict(x: SettleInput, s: Settled, t: number): Verdict {
   if (x.ran.has(t)) return 'ran';
   const late = x.now.getTime() - t;
-  if (late < 0) return 'wait';
   const operator = s.byOperator || !cronJobCanFire(new Date(t), x);
+  if (late < (operator ? -x.leadMs : 0)) return 'wait';
   if (operator) {
     if (x.claimed.has(t)) return 'wait'; // being started: its Job is created again until seen
     if (s.single || late <= x.deadlineMs) return x.capacity ? 'claim' : 'wait';

@@ -18,6 +18,8 @@ export const MANAGER = 'qinling-jobs';
 export const FINALIZER = 'qinling.io/suspend-cronjob';
 /** On Jobs the operator starts itself (one-shots, overrides, final counted runs). */
 export const ANNOTATION_SCHEDULED = 'qinling.io/scheduled-time';
+/** On Jobs the operator starts: the QinlingJob's generation they were made from (a spec edit re-makes an early one). */
+export const ANNOTATION_GENERATION = 'qinling.io/generation';
 /** Set by the CronJob controller on every Job it creates (KEP-4026). */
 export const ANNOTATION_CRONJOB_SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 /** On the pod template: which function input (its ConfigMap's content) a run reads. */

@@ -51,6 +51,7 @@ export class FakeKube {
           return cj ? Promise.resolve(cj) : Promise.reject(apiError(404));
         },
         createNamespacedJob: rec('createNamespacedJob'),
+        deleteNamespacedJob: rec('deleteNamespacedJob'),
       },
       custom: {
         replaceNamespacedCustomObjectStatus: rec('replaceNamespacedCustomObjectStatus'),

@@ -66,6 +66,13 @@ export const operatorOptions = {
     1,
     100,
   ),
+  'lead-seconds': int(
+    "create an operator run's Job this long before its time; the pod calls at the time (0: create at the time)",
+    'QJ_LEAD_SECONDS',
+    d.leadSeconds,
+    0,
+    300,
+  ),
   'watch-timeout-seconds': int(
     'end each watch after this long (0: 300-600 s, jittered); a stalled watch is noticed by then',
     'QJ_WATCH_TIMEOUT_SECONDS',
@@ -106,5 +113,6 @@ export function plannerConfig(o: OperatorOptions): PlannerConfig {
     invokeTimeoutSeconds: o['invoke-timeout-seconds'],
     invokerServiceAccount: o['invoker-service-account'],
     invokerPullSecrets: o['invoker-pull-secrets'],
+    leadSeconds: o['lead-seconds'],
   };
 }

@@ -29,8 +29,11 @@ export class Controller {
   ) {
     informers.jobs.on((verb, j: QinlingJob) => {
       const k = key(j.metadata.namespace, j.metadata.name);
-      if (verb === 'delete') this.keyByUid.delete(j.metadata.uid);
-      else this.keyByUid.set(j.metadata.uid, k);
+      if (verb === 'delete') {
+        this.keyByUid.delete(j.metadata.uid);
+        // Garbage collection deletes its runs too, in its own time: early ones go now.
+        if (this.running) void this.withdraw(j);
+      } else this.keyByUid.set(j.metadata.uid, k);
       this.enqueue(k);
     });
     informers.cronJobs.on((_verb, cj: V1CronJob) => {
@@ -79,6 +82,14 @@ export class Controller {
     const due = (j: QinlingJob) => Date.parse(j.status?.nextExecutionTime ?? '') || Infinity;
     const jobs = [...this.informers.jobs.list()].sort((a, b) => due(a) - due(b));
     for (const j of jobs) this.queue.add(key(j.metadata.namespace, j.metadata.name));
+  }
+
+  private async withdraw(j: QinlingJob): Promise<void> {
+    try {
+      await this.reconciler.withdrawEarlyRuns(j.metadata.namespace, j.metadata.uid);
+    } catch (err) {
+      this.log.warn({ err, job: j.metadata.name }, 'could not withdraw the early runs of a deleted job');
+    }
   }
 
   /** Stops the workers (after their passes end); start() may follow, as on a new term as leader. */

@@ -8,7 +8,10 @@ import {
   runInvoke,
   runtimeUrl,
   scheduledTime,
+  waitMs,
 } from './invoke.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const base = {
   QJ_RUNTIME_URL: 'http://runtime:7070/',
@@ -177,5 +180,40 @@ describe('invoke: exit codes', () => {
       code: EXIT.transient,
       message: 'runtime unreachable: ECONNREFUSED',
     });
+  });
+});
+
+describe('invoke: a run made early calls at its time, not before', () => {
+  it('waits the time left, none for a time passed, and refuses one absurdly far', () => {
+    const t = Date.parse('2026-11-27T12:01:00Z');
+    expect(waitMs('2026-11-27T12:01:00Z', t - 1500)).to.equal(1500);
+    expect(waitMs('2026-11-27T12:01:00Z', t + 5000)).to.equal(0);
+    expect(() => waitMs('2026-11-27T12:21:00Z', t)).to.throw(ConfigError, /more than 600 s away/);
+  });
+
+  it('the call reaches the runtime at the scheduled time or after it', async () => {
+    const calls: number[] = [];
+    const server = createServer((req, res) => {
+      calls.push(Date.now());
+      req.resume();
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const was = console.log;
+    console.log = () => {};
+    try {
+      const at = new Date(Date.now() + 1200);
+      const code = await runInvoke({
+        ...base,
+        QJ_RUNTIME_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        QJ_SCHEDULED_TIME: at.toISOString(),
+      });
+      expect(code).to.equal(EXIT.ok);
+      expect(calls).to.have.length(1);
+      expect(calls[0]).to.be.at.least(at.getTime());
+    } finally {
+      console.log = was;
+      server.close();
+    }
   });
 });

@@ -5,6 +5,8 @@
 // input travels as data (env to HTTP body), never through a shell; credentials come from env
 // filled from a Secret and are never printed.
 
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export const EXIT = { ok: 0, misconfigured: 2, refused: 10, transient: 11 } as const;
 
 export interface Invocation {
@@ -15,6 +17,17 @@ export interface Invocation {
 }
 
 export class ConfigError extends Error {}
+
+/** Longest an early run's pod waits for its time (the operator's lead is at most 300 s). */
+export const MAX_WAIT_MS = 600_000;
+
+/** How long to wait before calling: a run made early (the operator's lead) calls at its time, not before. */
+export function waitMs(scheduled: string, now: number): number {
+  const ms = Date.parse(scheduled) - now;
+  if (ms > MAX_WAIT_MS)
+    throw new ConfigError(`the scheduled time ${scheduled} is more than ${MAX_WAIT_MS / 1000} s away`);
+  return Math.max(ms, 0);
+}
 
 /** The scheduled time: the operator's annotation, else the CronJob's Job name (Unix minutes). */
 export function scheduledTime(env: Record<string, string | undefined>): string {
@@ -139,12 +152,19 @@ export function classifyError(err: unknown, timeoutMs: number): Outcome {
 
 export async function runInvoke(env: Record<string, string | undefined>): Promise<number> {
   let inv: Invocation;
+  let wait: number;
   try {
     inv = buildInvocation(env);
+    wait = waitMs(inv.headers['x-qinling-scheduled-time'] ?? '', Date.now());
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`invoke: ${err.message}`);
     return EXIT.misconfigured;
+  }
+  if (wait > 0) {
+    // Deleted before its time (a withdrawn early run), the pod ends here: SIGTERM's default.
+    console.log(`invoke: waiting ${(wait / 1000).toFixed(1)} s for ${inv.headers['x-qinling-scheduled-time']}`);
+    await sleep(wait);
   }
   const target = new URL(inv.url);
   console.log(`invoke: POST ${target.origin}${target.pathname} for ${inv.headers['idempotency-key']}`);

@@ -14,7 +14,17 @@ import { cronJobName } from '../domain/children.js';
 import { operatorRunsAll } from '../domain/next.js';
 import { observeRun, type ObservedRun } from '../domain/observe.js';
 import { owned, plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
-import { API_VERSION, FINALIZER, GROUP, KIND, PLURAL, VERSION, type QinlingJob } from '../domain/types.js';
+import { WITHDRAW_MARGIN_MS } from '../domain/early.js';
+import {
+  ANNOTATION_SCHEDULED,
+  API_VERSION,
+  FINALIZER,
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+  type QinlingJob,
+} from '../domain/types.js';
 import type { Informers } from './informers.js';
 import { isNotFound, statusCode, type Kube } from '../kube/client.js';
 import type { Metrics } from './metrics.js';
@@ -51,6 +61,8 @@ export class Reconciler {
     const now = this.now();
     const observed = await this.observe(job, cached);
     let p = plan(job, observed, now, this.cfg);
+    // First, as it races the clock: early runs taken back before their pods call.
+    for (const run of p.withdrawRuns ?? []) await this.withdrawRun(namespace, run);
     // A CronJob that may fire on its own is made only under the finalizer.
     if (!operatorRunsAll(job) && p.cronJob && !job.metadata.finalizers?.includes(FINALIZER))
       await this.protect(job);
@@ -129,6 +141,7 @@ export class Reconciler {
    */
   private async release(job: QinlingJob): Promise<void> {
     const { namespace, name, uid } = job.metadata;
+    await this.withdrawEarlyRuns(namespace, uid);
     const at = job.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
     if (at < 0) return;
     const cj =
@@ -293,6 +306,32 @@ export class Reconciler {
       namespace: ns,
       body,
     });
+  }
+
+  /**
+   * Deletes an early run's Job before its time, pods first (foreground): the Job is gone from the
+   * cache only once its pods are, so a claim dropped then was never called (early.ts).
+   */
+  private async withdrawRun(namespace: string, name: string): Promise<void> {
+    try {
+      await this.kube.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Foreground' });
+      this.log.info({ namespace, job: name }, 'withdrew an early run before its time');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /**
+   * A job deleted (or being deleted): its early runs are taken back now, not when garbage
+   * collection reaches them, so a job deleted before its time does not call after it.
+   */
+  async withdrawEarlyRuns(namespace: string, uid: string): Promise<void> {
+    const cutoff = this.now().getTime() + WITHDRAW_MARGIN_MS;
+    for (const j of this.informers.runsOf(uid)) {
+      const at = Date.parse(j.metadata?.annotations?.[ANNOTATION_SCHEDULED] ?? '');
+      if (j.metadata?.namespace !== namespace || j.metadata.deletionTimestamp || !(at > cutoff)) continue;
+      await this.withdrawRun(namespace, j.metadata.name ?? '');
+    }
   }
 
   /** A finished run Job of ours past the history limits (its pods go with it); gone already is fine. */

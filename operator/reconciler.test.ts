@@ -71,6 +71,63 @@ function dueOneShot(w: ReturnType<typeof world>): void {
   w.caches.cronJobs.set('p1/once', ownedCronJob());
 }
 
+/** The Job of the one-shot's run at 12:00:00, made early by the operator. */
+const earlyRun = (deleting = false): V1Job => ({
+  metadata: {
+    name: `once-${Date.parse('2026-11-27T12:00:00Z') / 1000}`,
+    namespace: 'p1',
+    uid: 'run-uid',
+    labels: { 'qinling.io/job-uid': UID },
+    annotations: { 'qinling.io/scheduled-time': '2026-11-27T12:00:00.000Z', 'qinling.io/generation': '1' },
+    ownerReferences: [
+      { apiVersion: 'qinling.io/v1', kind: 'QinlingJob', name: 'once', uid: UID, controller: true },
+    ],
+    ...(deleting ? { deletionTimestamp: new Date('2026-11-27T11:59:45Z') } : {}),
+  },
+  status: {},
+});
+
+describe('Reconciler: early runs are taken back before their time', () => {
+  it('a job paused before its time: the early Job is deleted pods first, before any other write', async () => {
+    const w = world('2026-11-27T11:59:45Z');
+    w.caches.jobs.set(
+      'p1/once',
+      job(
+        { firstExecutionTime: '2026-11-27T12:00:00Z', suspend: true },
+        {
+          phase: 'Running',
+          nextExecutionTime: '2026-11-27T12:00:00.000Z',
+          nextRunByOperator: true,
+          claimedTimes: ['2026-11-27T12:00:00.000Z'],
+        },
+      ),
+    );
+    w.caches.cronJobs.set('p1/once', ownedCronJob());
+    w.caches.runs.push(earlyRun());
+    await w.r.reconcile('p1', 'once');
+    expect(w.kube.names()[0]).to.equal('deleteNamespacedJob');
+    expect(w.kube.calls[0]?.args).to.include({
+      name: earlyRun().metadata?.name,
+      propagationPolicy: 'Foreground',
+    });
+    expect(w.kube.names()).to.not.include('createNamespacedJob');
+  });
+
+  it('a job deleted before its time: its early Jobs go at once, not when garbage collection comes', async () => {
+    const w = world('2026-11-27T11:59:45Z');
+    w.caches.runs.push(earlyRun(), {
+      ...earlyRun(true),
+      metadata: { ...earlyRun(true).metadata, name: 'x' },
+    });
+    await w.r.withdrawEarlyRuns('p1', UID);
+    expect(w.kube.names()).to.deep.equal(['deleteNamespacedJob']);
+    const late = world('2026-11-27T11:59:59Z'); // within the margin: too late to stop it
+    late.caches.runs.push(earlyRun());
+    await late.r.withdrawEarlyRuns('p1', UID);
+    expect(late.kube.names()).to.deep.equal([]);
+  });
+});
+
 describe('Reconciler: one pass against fakes', () => {
   it('claims a due run in status before it creates the run’s Job', async () => {
     const w = world('2026-11-27T12:00:00.100Z');
