@@ -57,7 +57,7 @@ describe('journey: operator — count with the operator away before the first ru
   const scene = awayScene('op-away1');
   it('runs exactly twice, late, and reports the ticks it missed', async function () {
     this.timeout(600_000);
-    await clearOfTick();
+    await clearOfTick(50_000); // gone before the first run is made (30 s early)
     await createJob(scene.ns, 'twice', { pattern: '* * * * *', count: 2 });
     const held = await eventually('the suspended CronJob', 20_000, async () => {
       const cj = await clients()

@@ -184,13 +184,13 @@ export function untilNextMinute(seconds = 0): number {
 }
 
 /**
- * Waits until the next tick of `* * * * *` is at least 15 s away, so a job made now is seen
- * before its first run (a tick that close is started at once, and may be counted before a
- * journey first looks).
+ * Waits until the next tick of `* * * * *` is at least `ms` (15 s) away, so a job made now is
+ * seen before its first run (a tick that close is started at once, and may be counted before a
+ * journey first looks). Past the operator's lead (30 s), an operator run is not made yet either.
  */
-export async function clearOfTick(): Promise<void> {
+export async function clearOfTick(ms = 15_000): Promise<void> {
   const wait = untilNextMinute();
-  if (wait < 15_000) await sleep(wait + 2_000);
+  if (wait < ms) await sleep(wait + 2_000);
 }
 
 export interface ExecutionCall {
