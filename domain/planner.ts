@@ -109,7 +109,9 @@ function dropClaims(p: Plan, drop: Set<string>): Plan {
   const claimedTimes = (p.status.claimedTimes ?? []).filter((c) => !drop.has(c));
   const status: QinlingJobStatus = { ...p.status, claimedTimes };
   if (claimedTimes.length === 0) delete status.claimedTimes;
-  const startRuns = p.startRuns.filter((r) => !drop.has(r.metadata?.annotations?.[ANNOTATION_SCHEDULED] ?? ''));
+  const startRuns = p.startRuns.filter(
+    (r) => !drop.has(r.metadata?.annotations?.[ANNOTATION_SCHEDULED] ?? ''),
+  );
   return { ...p, status, startRuns };
 }
 
