@@ -22,7 +22,9 @@ describe('journey: Keystone authentication through the service catalog', functio
   let facade: Facade | undefined;
 
   before(async function () {
-    this.timeout(120_000);
+    // A real Keystone's db_sync and bootstrap take over a minute on 2 cores shared with 15 other
+    // journeys (CI on 2026-12-02 timed out here at 120 s, with the facade ready).
+    this.timeout(300_000);
     ks = await Keystone.create();
     const k = ks;
     facade = await startFacade(`keystone-${scene.ns}`, '', [
