@@ -3,31 +3,15 @@ import type { V1CronJob } from '@kubernetes/client-node';
 import { defaultPlannerConfig } from './config.js';
 import { WITHDRAW_MARGIN_MS } from './early.js';
 import type { ObservedRun } from './observe.js';
+import { job, UID } from '../fakes/jobs.js';
 import { plan } from './planner.js';
-import {
-  ANNOTATION_GENERATION,
-  ANNOTATION_SCHEDULED,
-  type QinlingJob,
-  type QinlingJobSpec,
-} from './types.js';
-import type { QinlingJobStatus } from './types.js';
+import { ANNOTATION_GENERATION, ANNOTATION_SCHEDULED, type QinlingJobStatus } from './types.js';
 
 const cfg = { ...defaultPlannerConfig, leadSeconds: 30 };
-const UID = '5b2a7c1e-1111-4222-8333-944455556666';
 const T = '2026-11-27T12:10:37.000Z';
 const t = Date.parse(T);
 const at = (offsetMs: number) => new Date(t + offsetMs);
 const NAME = `nightly-${t / 1000}`;
-
-function job(spec: QinlingJobSpec, status?: QinlingJobStatus, generation = 1): QinlingJob {
-  return {
-    apiVersion: 'qinling.io/v1',
-    kind: 'QinlingJob',
-    metadata: { name: 'nightly', namespace: 'p1', uid: UID, generation },
-    spec: { functionId: 'f-1', ...spec },
-    ...(status ? { status } : {}),
-  };
-}
 
 const cronJob: V1CronJob = {
   metadata: {

@@ -48,11 +48,10 @@ export function withdrawals(
   const next = status.phase === 'Running' && status.nextExecutionTime ? ms(status.nextExecutionTime) : NaN;
   const canTakeBack = (t: number) => t - t0 > WITHDRAW_MARGIN_MS;
   const deleteRuns: string[] = [];
-  const seen = new Set<number>();
+  const seen = earlyTimes(runs, now);
   for (const r of runs) {
     const t = r.scheduledTime.getTime();
     if (t <= t0) continue;
-    seen.add(t);
     const current = r.generation === undefined || r.generation === job.metadata.generation;
     if (r.deleting || (t === next && current) || !canTakeBack(t)) continue;
     deleteRuns.push(r.jobName);

@@ -2,21 +2,10 @@ import { expect } from 'chai';
 import type { V1CronJob } from '@kubernetes/client-node';
 import { defaultPlannerConfig as cfg } from './config.js';
 import type { ObservedRun } from './observe.js';
+import { job, UID } from '../fakes/jobs.js';
 import { plan, type Observed } from './planner.js';
-import type { QinlingJob, QinlingJobSpec, QinlingJobStatus } from './types.js';
 
 const at = (s: string) => new Date(s);
-const UID = '5b2a7c1e-1111-4222-8333-944455556666';
-
-function job(spec: QinlingJobSpec, status?: QinlingJobStatus, generation = 1): QinlingJob {
-  return {
-    apiVersion: 'qinling.io/v1',
-    kind: 'QinlingJob',
-    metadata: { name: 'nightly', namespace: 'p1', uid: UID, generation },
-    spec: { functionId: 'f-1', ...spec },
-    ...(status ? { status } : {}),
-  };
-}
 
 function ownedCronJob(
   suspend: boolean,

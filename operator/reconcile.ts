@@ -329,7 +329,10 @@ export class Reconciler {
     const cutoff = this.now().getTime() + WITHDRAW_MARGIN_MS;
     for (const j of this.informers.runsOf(uid)) {
       const at = Date.parse(j.metadata?.annotations?.[ANNOTATION_SCHEDULED] ?? '');
-      if (j.metadata?.namespace !== namespace || j.metadata.deletionTimestamp || !(at > cutoff)) continue;
+      // Only the job's own runs (controlled by it): a Job that merely carries its label is not.
+      const ours = j.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid);
+      if (!ours || j.metadata?.namespace !== namespace || j.metadata.deletionTimestamp || !(at > cutoff))
+        continue;
       await this.withdrawRun(namespace, j.metadata.name ?? '');
     }
   }

@@ -121,6 +121,10 @@ describe('Reconciler: early runs are taken back before their time', () => {
     });
     await w.r.withdrawEarlyRuns('p1', UID);
     expect(w.kube.names()).to.deep.equal(['deleteNamespacedJob']);
+    const foreign = world('2026-11-27T11:59:45Z'); // our label, not our Job: left alone
+    foreign.caches.runs.push({ ...earlyRun(), metadata: { ...earlyRun().metadata, ownerReferences: [] } });
+    await foreign.r.withdrawEarlyRuns('p1', UID);
+    expect(foreign.kube.names()).to.deep.equal([]);
     const late = world('2026-11-27T11:59:59Z'); // within the margin: too late to stop it
     late.caches.runs.push(earlyRun());
     await late.r.withdrawEarlyRuns('p1', UID);
