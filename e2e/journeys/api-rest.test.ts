@@ -102,7 +102,7 @@ describe('journey: the REST facade', function () {
   });
 
   it('shows a job made with kubectl in the project’s namespace', async function () {
-    this.timeout(20_000);
+    this.timeout(60_000);
     const file = `${clusterDir}/api/${scene.ns}-kubectl.json`;
     writeFileSync(
       file,
@@ -115,7 +115,7 @@ describe('journey: the REST facade', function () {
     );
     await kubectl('apply', '-n', scene.ns, '-f', file);
     const uid = (await getJob(scene.ns, 'by-kubectl')).metadata.uid;
-    const j = await eventually('the kubectl job through the API', 10_000, async () => {
+    const j = await eventually('the kubectl job through the API', 30_000, async () => {
       const r = await call('GET', `/v1/jobs/${uid}`, 'tok-one');
       return r.status === 200 ? r.json : undefined;
     });

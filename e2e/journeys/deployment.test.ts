@@ -10,7 +10,7 @@ describe('journey: a Deployment behind a Service', function () {
   after(async () => ns.remove());
 
   it('runs, is published in an EndpointSlice, and restarts when its process dies', async function () {
-    this.timeout(120_000);
+    this.timeout(240_000);
     const labels = { app: 'web' };
     await core.createNamespacedService({
       namespace: ns.name,
@@ -36,6 +36,9 @@ describe('journey: a Deployment behind a Service', function () {
                   image: TESTBIN,
                   args: ['serve', '8080'],
                   ports: [{ containerPort: 8080 }],
+                  // Ready means answering, not merely started: under 16 parallel journeys on 2
+                  // cores a Node process takes seconds to listen.
+                  readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
                   securityContext: restricted.container,
                 },
               ],
@@ -63,7 +66,7 @@ describe('journey: a Deployment behind a Service', function () {
       const eps = slices.items.flatMap((s) => s.endpoints ?? []);
       return eps.some((e) => e.addresses.includes(podIP) && e.conditions?.ready === true);
     });
-    const first = (await eventually('an answer', 10_000, async () =>
+    const first = (await eventually('an answer', 30_000, async () =>
       (await fetch(`http://${podIP}:8080/`)).json(),
     )) as { pod: string; pid: number };
     expect(first.pod).to.equal(pod.metadata?.name);
@@ -75,7 +78,7 @@ describe('journey: a Deployment behind a Service', function () {
       return cs?.restartCount === 1 && cs.state?.running ? cs : undefined;
     });
     expect(restarted.lastState?.terminated?.exitCode).to.equal(137);
-    const second = (await eventually('an answer after the restart', 15_000, async () =>
+    const second = (await eventually('an answer after the restart', 60_000, async () =>
       (await fetch(`http://${podIP}:8080/`)).json(),
     )) as { pod: string; pid: number };
     expect(second.pod).to.equal(pod.metadata?.name);

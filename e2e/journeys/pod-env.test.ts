@@ -17,7 +17,7 @@ describe('journey: a pod sees its environment', function () {
   });
 
   it('resolves env from literals, Secrets, ConfigMaps and fieldRefs', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     await core.createNamespacedSecret({
       namespace: ns.name,
       body: { metadata: { name: 's' }, stringData: { token: 'sëcret $x' } },
@@ -64,7 +64,7 @@ describe('journey: a pod sees its environment', function () {
     expect(call.body).to.equal(
       `plain|sëcret $x|fast|envy|${ns.name}|qinling|hello|${pod.status?.podIP}|$(UNSET)|$(LITERAL)`,
     );
-    await eventually('Succeeded', 15_000, async () => {
+    await eventually('Succeeded', 30_000, async () => {
       const p = await core.readNamespacedPod({ name: 'envy', namespace: ns.name });
       return p.status?.phase === 'Succeeded';
     });
