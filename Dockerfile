@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The one image of qinling-jobs: `api`, `operator` and `invoke` are its commands
 # (the chart passes one as the container's args). What /app holds is exactly `npm pack` of the
-# build plus the production dependencies the lockfile pins; image.test.ts guards that.
+# build plus the production dependencies the lockfile pins; packaging/image.test.ts guards that.
 ARG NODE_VERSION=20.19.5
 
 FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS build
@@ -10,6 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json README.md ./
 COPY cli.ts ./
+COPY lib lib
 COPY domain domain
 COPY kube kube
 COPY api api

@@ -1,12 +1,17 @@
-// The auth modes' answer caches: each entry lives until its own time, and the cache holds at most
-// `max` entries, dropping the oldest written first (a Map keeps insertion order).
-export class ExpiringCache<V> {
-  private readonly m = new Map<string, { v: V; until: number }>();
+// The auth modes' answer caches: each entry lives until its own time (an exact deadline: a
+// token's expiry or a review's TTL, never a moment longer), and the cache holds at most `max`
+// entries, dropping the least recently used.
+import { LRUCache } from 'lru-cache';
+
+export class ExpiringCache<V extends NonNullable<unknown> | null> {
+  private readonly m: LRUCache<string, { v: V; until: number }>;
 
   constructor(
-    private readonly max: number,
+    max: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.m = new LRUCache({ max });
+  }
 
   get(k: string): V | undefined {
     const e = this.m.get(k);
@@ -20,8 +25,6 @@ export class ExpiringCache<V> {
 
   /** Keeps `v` until the time `until` (ms since the epoch). */
   set(k: string, v: V, until: number): void {
-    this.m.delete(k);
     this.m.set(k, { v, until });
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value ?? '');
   }
 }

@@ -3,9 +3,11 @@
 // recently authenticated. Pure arithmetic over an injected clock; the middleware turns "no"
 // into a 429.
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 export class TokenBuckets {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  // Keys an attacker can mint (addresses, bad tokens): bounded, the least recently seen dropped.
+  private readonly buckets = new LRUCache<string, { tokens: number; at: number }>({ max: 100_000 });
 
   constructor(
     private readonly rate: number,
@@ -37,7 +39,6 @@ export class TokenBuckets {
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
     b.at = t;
     this.buckets.set(key, b);
-    if (this.buckets.size > 100_000) this.buckets.delete(this.buckets.keys().next().value ?? '');
     return b;
   }
 }
@@ -71,19 +72,19 @@ export class InFlight {
  * one address, and one client's bad tokens must not lock the others out.
  */
 export class RecentTokens {
-  private readonly seen = new Map<string, number>();
+  private readonly seen: LRUCache<string, number>;
 
   constructor(
     private readonly ttlMs: number,
-    private readonly max = 10_000,
+    max = 10_000,
     private readonly now: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.seen = new LRUCache({ max });
+  }
 
   add(token: string): void {
     const k = digest(token);
-    this.seen.delete(k);
     this.seen.set(k, this.now() + this.ttlMs);
-    if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value ?? '');
   }
 
   has(token: string): boolean {

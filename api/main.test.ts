@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { apiOptions, runApi } from './main.js';
-import { readOptions, usage } from '../domain/options.js';
+import { readOptions, usage } from '../lib/options.js';
 
 /** runApi up to its option checks (which come before any I/O), with what it printed. */
 async function api(args: string[], env: Record<string, string> = {}) {

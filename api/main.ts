@@ -1,7 +1,7 @@
 // `qinling-jobs api`: the REST facade over QinlingJobs.
 import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
-import { bool, int, list, oneOf, OptionError, readOptions, str, usage } from '../domain/options.js';
+import { bool, int, list, oneOf, OptionError, readOptions, str, usage } from '../lib/options.js';
 import { loadKube } from '../kube/client.js';
 import { makeApp, publicBase } from './app.js';
 import { StaticTokens } from './auth.js';

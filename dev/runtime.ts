@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { LRUCache } from 'lru-cache';
 
 const BODY_LIMIT = 1024 * 1024;
-/** Idempotency keys remembered, so a repeated call is answered with its first execution. */
-const SEEN_LIMIT = 1000;
 
 interface Execution {
   id: string;
@@ -24,7 +23,8 @@ interface Execution {
   updated_at: string;
 }
 
-const seen = new Map<string, Execution>();
+/** Idempotency keys remembered, so a repeated call is answered with its first execution. */
+const seen = new LRUCache<string, Execution>({ max: 1000 });
 
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
@@ -101,7 +101,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   if (key !== '-') {
     seen.set(key, e);
-    if (seen.size > SEEN_LIMIT) seen.delete(seen.keys().next().value ?? '');
   }
   const fn = e.function_id ?? `alias:${e.function_alias ?? '-'}`;
   console.log(

@@ -4,7 +4,7 @@
 // included. On top of robfig's grammar the product refuses a few things it accepts. Every
 // function takes `now` (or a reference time) explicitly.
 import { compile, dayMatches, DESCRIPTORS, next, ScheduleError, type Spec } from './cron.js';
-import { memo } from './memo.js';
+import { memo } from '../lib/memo.js';
 import { loadZone, type Zone } from './zone.js';
 
 export { ScheduleError } from './cron.js';

@@ -2,8 +2,10 @@
 // zoneinfo files first and falls back to the tz data compiled into it only when a zone has no
 // file; we do the same, with Node's ICU standing in for the compiled-in data. Reading the same
 // files as a controller on the same image keeps both on one tz release, whatever Node ships.
+// The one read in domain/: the tz database, immutable system files, read once per zone (memoized).
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports
 import { readFileSync } from 'node:fs';
-import { memo } from './memo.js';
+import { memo } from '../lib/memo.js';
 import { parseTzif, type Zone } from './tzif.js';
 
 export type { Zone } from './tzif.js';

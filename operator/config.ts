@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type { PlannerConfig } from '../domain/config.js';
 import { defaultPlannerConfig as d } from '../domain/config.js';
-import { bool, int, list, oneOf, readOptions, str } from '../domain/options.js';
+import { bool, int, list, oneOf, readOptions, str } from '../lib/options.js';
 
 export const operatorOptions = {
   kubeconfig: str('kubeconfig file; in-cluster config when empty', 'KUBECONFIG', ''),

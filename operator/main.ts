@@ -1,7 +1,7 @@
 // `qinling-jobs operator`: informers, the controller and its workers, leader election, and
 // the health/metrics server; stops cleanly on SIGTERM.
 import { pino } from 'pino';
-import { OptionError, usage } from '../domain/options.js';
+import { OptionError, usage } from '../lib/options.js';
 import { Controller } from './controller.js';
 import { operatorOptions, plannerConfig, readOperatorOptions } from './config.js';
 import { startHealthServer } from './health.js';

@@ -8,6 +8,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
@@ -36,7 +37,7 @@ export interface Outcome {
 
 export class Reconciler {
   /** Why a failed run failed, read once per Job from its pod. */
-  private readonly podMessages = new Map<string, string>();
+  private readonly podMessages = new LRUCache<string, string>({ max: 10_000 });
 
   constructor(
     private readonly kube: Kube,
@@ -222,7 +223,6 @@ export class Reconciler {
       const tail = t.message ? `: ${t.message.trim().split('\n').slice(-3).join(' | ')}` : '';
       const msg = `exit code ${t.exitCode}${tail}`;
       this.podMessages.set(uid, msg);
-      if (this.podMessages.size > 10_000) this.podMessages.delete(this.podMessages.keys().next().value ?? '');
       return msg;
     } catch (err) {
       this.log.debug({ err, job: job.metadata?.name }, 'could not read the pod of a failed run');

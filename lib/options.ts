@@ -1,6 +1,9 @@
 // Command-line options with environment fallbacks, read once at start-up: `--flag value` or
-// `--flag=value` beats `ENV_VAR`, which beats the default. Pure (argv and env are arguments), so
-// every component reads its configuration the same way and tests it without a process.
+// `--flag=value` (Node's util.parseArgs) beats `ENV_VAR`, which beats the default. argv and env
+// are arguments, so every component reads its configuration the same way and tests it without a
+// process. What is ours is the part parseArgs leaves out: the environment, typed and bounded
+// values, and one error message per refusal.
+import { parseArgs } from 'node:util';
 
 export interface OptionSpec<T> {
   env: string;
@@ -81,27 +84,50 @@ export function readOptions<S extends Record<string, OptionSpec<unknown>>>(
   argv: readonly string[],
   env: Record<string, string | undefined>,
 ): Values<S> {
-  const given = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const m = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
-    if (!m?.[1]) throw new OptionError(`unexpected argument "${arg}"`);
-    if (!(m[1] in specs)) throw new OptionError(`unknown option --${m[1]}`);
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) throw new OptionError(`--${m[1]} needs a value`);
-    given.set(m[1], value);
-  }
+  const given = flags(Object.keys(specs), argv);
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    const raw = given.get(name) ?? env[spec.env];
+    const raw = given[name] ?? env[spec.env];
     try {
       out[name] = raw === undefined || raw === '' ? spec.default : spec.parse(raw);
     } catch (err) {
-      const from = given.has(name) ? `--${name}` : spec.env;
+      const from = given[name] !== undefined ? `--${name}` : spec.env;
       throw new OptionError(`${from}: ${(err as Error).message} (got "${raw}")`);
     }
   }
   return out as Values<S>;
+}
+
+/** The flags given, by Node's parser: every option takes a value; the last one given wins. */
+function flags(names: string[], argv: readonly string[]): Record<string, string | undefined> {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    return values;
+  } catch (err) {
+    throw new OptionError(flagError(err as Error & { code?: string }));
+  }
+}
+
+/** parseArgs's refusals in our words, naming the argument at fault. */
+function flagError(err: Error & { code?: string }): string {
+  const quoted = /'(-[^' ]*)/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted.replace(/=.*$/s, '')}`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument "${/argument '(.*)'\./s.exec(err.message)?.[1] ?? ''}"`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(err.message)
+        ? `${quoted} needs a value`
+        : `${quoted}: a value starting with "-" is written ${quoted}=<value>`;
+    default:
+      return err.message;
+  }
 }
 
 export function usage<S extends Record<string, OptionSpec<unknown>>>(command: string, specs: S): string {

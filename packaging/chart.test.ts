@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const chart = join(root, 'charts/qinling-jobs');
 const read = (f: string) => readFileSync(f, 'utf8');
 

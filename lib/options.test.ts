@@ -27,6 +27,11 @@ describe('options: flags with environment fallbacks', () => {
     });
     expect(o).to.deep.include({ port: 8080, mode: 'http', namespaces: ['a', 'b'], 'leader-elect': false });
   });
+  it('takes a value starting with "-" written with =, and the last of a repeated flag', () =>
+    expect(readOptions(specs, ['--url=-x', '--port', '1', '--port=2'], {})).to.deep.include({
+      url: '-x',
+      port: 2,
+    }));
   it('keeps = inside values', () =>
     expect(readOptions(specs, ['--url=http://x/?a=b'], {}).url).to.equal('http://x/?a=b'));
   const bad: [string[], Record<string, string>, RegExp][] = [
@@ -36,6 +41,9 @@ describe('options: flags with environment fallbacks', () => {
     [['--nope', '1'], {}, /unknown option --nope/],
     [['--port'], {}, /--port needs a value/],
     [['stray'], {}, /unexpected argument "stray"/],
+    [['--port', '1', 'x'], {}, /unexpected argument "x"/],
+    [['--nope=1'], {}, /unknown option --nope$/],
+    [['--port', '-1'], {}, /--port: a value starting with "-" is written --port=<value>/],
     [['--leader-elect', 'maybe'], {}, /must be true or false/],
   ];
   for (const [argv, env, msg] of bad) {
