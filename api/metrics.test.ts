@@ -1,5 +1,6 @@
 // The facade's gauges read the world when scraped.
 import { expect } from 'chai';
+import { expectConventionalNames } from '../fakes/metric-names.js';
 import { makeApiMetrics } from './metrics.js';
 
 describe('api metrics', () => {
@@ -10,4 +11,7 @@ describe('api metrics', () => {
     conflicts = 2;
     expect(await m.registry.metrics()).to.match(/^qinling_jobs_api_project_conflicts 2$/m);
   });
+
+  it('keeps the standard process_ and nodejs_ names, and qinling_jobs_ for its own', () =>
+    expectConventionalNames(makeApiMetrics(() => 0).registry));
 });

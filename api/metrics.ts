@@ -14,7 +14,7 @@ export function makeApiMetrics(projectConflicts: () => number = () => 0) {
       this.set(projectConflicts());
     },
   });
-  collectDefaultMetrics({ register: registry, prefix: 'qinling_jobs_api_' });
+  collectDefaultMetrics({ register: registry }); // standard names, as the operator's
   const requests = new Counter({
     name: 'qinling_jobs_api_requests_total',
     help: 'HTTP requests by method, route and status.',

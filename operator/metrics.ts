@@ -4,7 +4,9 @@ import type { QinlingJob } from '../domain/types.js';
 
 export function makeMetrics(jobs: () => QinlingJob[], queueDepth: () => number) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'qinling_jobs_operator_' });
+  // Node's and the process's own series keep their standard names, so stock dashboards work;
+  // the scrape target's job label tells the operator from the facade.
+  collectDefaultMetrics({ register: registry });
   const reconcileTotal = new Counter({
     name: 'qinling_jobs_reconcile_total',
     help: 'Reconcile passes by result (success, error, conflict).',
