@@ -74,7 +74,7 @@ describe('journey: operator — a recurring job', function () {
       controller: true,
     });
     const printed = await kubectl('get', 'qjob', '-n', scene.ns);
-    expect(printed).to.match(/ticker\s+Running\s+\* \* \* \* \*\s+\d{4}-/);
+    expect(printed).to.match(/ticker\s+ticker job\s+Running\s+\* \* \* \* \*\s+\d{4}-/);
   });
 
   it('runs at the announced time, once per tick, with the input byte for byte', async function () {
