@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed when missing (as root, or with sudo):
-# iproute2 for pod addresses, and the real OpenStack client the facade journeys drive
+# iproute2 for pod addresses, curl for the install notes' commands, and the real OpenStack client the facade journeys drive
 # (python3-qinlingclient, with python3-openstackclient for the `openstack` CLI), and a real
 # Keystone for the Keystone journeys (the library and uWSGI only; not the `keystone` package,
 # whose install scripts start a system service).
 set -euo pipefail
 need=()
 command -v ip >/dev/null || need+=(iproute2)
+command -v curl >/dev/null || need+=(curl) # the chart's printed commands, run as printed
 [ -x /usr/bin/openstack ] || need+=(python3-openstackclient)
 /usr/bin/python3 -c 'import qinlingclient' 2>/dev/null || need+=(python3-qinlingclient)
 [ -x /usr/bin/keystone-manage ] || need+=(python3-keystone)

@@ -160,6 +160,9 @@ export class PodWorker {
       KUBERNETES_SERVICE_HOST: server.host,
       KUBERNETES_SERVICE_PORT: server.port,
       POD_IP: podIP,
+      // Each pod's "all addresses" is its own address, as its own network namespace would make it.
+      NODE_OPTIONS: `--import=${this.ctx.repoRoot}/dist/e2e/kubelet/own-address.js`,
+      PROCESS_KUBELET_POD_IP: podIP,
     };
     if (this.pod.spec?.automountServiceAccountToken !== false) env.KUBECONFIG = await this.podKubeconfig();
     return env;

@@ -111,3 +111,13 @@ readinessProbe:
 {{- $v := .Values.api.tenancy.namespaceByName -}}
 {{- if kindIs "invalid" $v -}}{{ eq .Values.api.auth.mode "kubernetes" }}{{- else -}}{{ $v }}{{- end -}}
 {{- end }}
+
+{{/* The Secret holding the static token file: the one named in values, or the chart's own. */}}
+{{- define "qinling-jobs.tokenSecret" -}}
+{{- default (printf "%s-tokens" (include "qinling-jobs.componentName" (dict "ctx" . "component" "api"))) .Values.api.auth.static.secretName }}
+{{- end }}
+
+{{/* The chart makes the token Secret (one generated admin token) when static mode names none. */}}
+{{- define "qinling-jobs.generatesTokens" -}}
+{{- if and (eq .Values.api.auth.mode "static") (not .Values.api.auth.static.secretName) }}true{{ end }}
+{{- end }}
