@@ -25,7 +25,27 @@ const INVOKER_IMAGE = 'registry.local/qinling-jobs:dev';
 /** In every child's command line: how a pid left by a killed run is recognised as ours. */
 const MARKER = `${repoRoot}/dist/`;
 
-const say = (s: string) => console.log(`[run] ${s}`);
+/**
+ * One line of our output. `make run | tee run.log`: Ctrl-C stops tee as well, and a write to the
+ * closed pipe fails (EPIPE, an 'error' event that would end this process half way through
+ * stopping what it started). A line stdout refuses goes to stderr, the terminal, and so does
+ * every line after it.
+ */
+let stdoutOpen = true;
+process.stdout.on('error', () => (stdoutOpen = false));
+process.stderr.on('error', () => undefined); // nowhere left to say anything: stop quietly
+function print(text: string): void {
+  if (!stdoutOpen) {
+    process.stderr.write(`${text}\n`);
+    return;
+  }
+  process.stdout.write(`${text}\n`, (err) => {
+    if (!err) return;
+    stdoutOpen = false;
+    process.stderr.write(`${text}\n`);
+  });
+}
+const say = (s: string) => print(`[run] ${s}`);
 const shown = (p: string) => (p.startsWith(`${process.cwd()}/`) ? p.slice(process.cwd().length + 1) : p);
 
 const step = steps(say);
@@ -133,7 +153,7 @@ async function startRuntime(run: Run): Promise<string> {
     (line) => {
       const m = /listening on (http:\S+)/.exec(line);
       if (m?.[1]) url = m[1];
-      else console.log(`[runtime] ${line}`);
+      else print(`[runtime] ${line}`);
     },
   );
   await waitForChild(c, 'the demo runtime to listen', 10_000, () => Promise.resolve(url !== ''));
@@ -273,7 +293,7 @@ async function up(run: Run, o: ReturnType<typeof options>): Promise<void> {
     startFacade(run, kubeconfig, tokens?.file, o.apiPort),
   );
   const kubectl = existsSync(`${clusterDir}/bin/kubectl`) ? `${clusterDir}/bin/kubectl` : 'kubectl';
-  console.log(`
+  print(`
 qinling-jobs is running: REST facade ${apiUrl}, demo runtime ${runtimeUrl}, operator watching ${o.namespace}.
 ${tokens ? `Tokens: ${shown(tokens.file)}` : `Tokens: Keystone ${process.env.QJ_KEYSTONE_URL ?? ''}`}   Logs: ${shown(o.dir)}/logs/{facade,operator,runtime}.log   Stop: Ctrl-C
 `);
@@ -285,7 +305,7 @@ ${tokens ? `Tokens: ${shown(tokens.file)}` : `Tokens: Keystone ${process.env.QJ_
     kubectl,
     kubeconfig,
   });
-  console.log(lines.join('\n'));
+  print(lines.join('\n'));
   run.up = true;
 }
 
