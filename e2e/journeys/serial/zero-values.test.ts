@@ -115,8 +115,12 @@ describe('journey: serial — helm install with no values', function () {
       jobs: { id: string }[];
     };
     expect(listed.jobs.map((j) => j.id)).to.include(made.id);
-    const table = await asPrinted('kubectl get qjob -A');
-    expect(table).to.match(/\sfirst\s+Running\s+\*\/5 \* \* \* \*\s+\d{4}-/);
+    // The operator writes the status a moment after the create.
+    const row = /\sfirst\s+Running\s+\*\/5 \* \* \* \*\s+\d{4}-/;
+    const table = await eventually('the job Running in kubectl get qjob -A', 60_000, async () => {
+      const t = await asPrinted('kubectl get qjob -A');
+      return row.test(t) ? t : undefined;
+    });
     jobNs =
       table
         .split('\n')
