@@ -3,7 +3,7 @@
 // entries, dropping the least recently used.
 import { LRUCache } from 'lru-cache';
 
-export class ExpiringCache<V extends NonNullable<unknown> | null> {
+export class ExpiringCache<V> {
   private readonly m: LRUCache<string, { v: V; until: number }>;
 
   constructor(

@@ -2,7 +2,7 @@
 // and namespaces labelled as projects.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { setHeaderOptions } from '@kubernetes/client-node';
+import { DiscoveryV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { clients, clusterDir, eventually, repoRoot } from './support.js';
 
 /** Marks `ns` as the namespace of project `project`, as the facade maps them. */
@@ -10,6 +10,18 @@ export async function labelProject(ns: string, project: string): Promise<void> {
   await clients().core.patchNamespace(
     { name: ns, body: [{ op: 'add', path: '/metadata/labels/qinling.io~1project-id', value: project }] },
     setHeaderOptions('Content-Type', 'application/json-patch+json'),
+  );
+}
+
+/** The URLs of a Service's ready endpoints, as its EndpointSlices publish them. */
+export async function readyEndpoints(namespace: string, service: string): Promise<string[]> {
+  const slices = await clients()
+    .kc.makeApiClient(DiscoveryV1Api)
+    .listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+  return slices.items.flatMap((s) =>
+    (s.endpoints ?? [])
+      .filter((e) => e.conditions?.ready)
+      .map((e) => `http://${e.addresses[0] ?? ''}:${s.ports?.[0]?.port ?? 0}`),
   );
 }
 

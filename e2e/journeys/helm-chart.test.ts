@@ -8,10 +8,10 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { CoordinationV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { clients, eventually, helm, kubectl, recorder, repoRoot, testNamespace } from './support.js';
 import { Keystone } from '../keystone/keystone.js';
-import { labelProject, serviceAccountToken } from './facade.js';
+import { labelProject, readyEndpoints, serviceAccountToken } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, OPERATOR_IMAGE } from './operator.js';
 
 const CHART = `${repoRoot}/charts/qinling-jobs`;
@@ -39,7 +39,6 @@ function applyDryRun(manifests: string): Promise<string> {
 describe('journey: the Helm chart installed for real', function () {
   this.bail(true); // each step stands on the one before
   const { core, apps, rbac, kc } = clients();
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const release = `qj-${randomBytes(3).toString('hex')}`;
@@ -62,15 +61,7 @@ describe('journey: the Helm chart installed for real', function () {
 
   /** The API's address as the cluster publishes it: a ready endpoint of its Service's slices. */
   async function serviceEndpoint(): Promise<string> {
-    const slices = await discovery.listNamespacedEndpointSlice({
-      namespace: ns.name,
-      labelSelector: `kubernetes.io/service-name=${release}-qinling-jobs-api`,
-    });
-    const ready = slices.items.flatMap((s) =>
-      (s.endpoints ?? [])
-        .filter((e) => e.conditions?.ready)
-        .map((e) => `http://${e.addresses[0] ?? ''}:${s.ports?.[0]?.port ?? 0}`),
-    );
+    const ready = await readyEndpoints(ns.name, `${release}-qinling-jobs-api`);
     expect(ready.length, 'ready API endpoints').to.equal(2);
     return ready[0] ?? '';
   }

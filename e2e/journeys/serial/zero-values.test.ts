@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DiscoveryV1Api } from '@kubernetes/client-node';
+import { readyEndpoints } from '../facade.js';
 import { clients, clusterDir, eventually, helm, kubectl, repoRoot } from '../support.js';
 
 const sh = promisify(execFile);
@@ -46,23 +46,14 @@ function printed(notes: string, start: RegExp): string[] {
 
 describe('journey: serial — helm install with no values', function () {
   this.bail(true);
-  const { core, kc } = clients();
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const { core } = clients();
   let notes = '';
   let token = '';
   let api = '';
   let jobNs = '';
 
   const endpoint = async () => {
-    const slices = await discovery.listNamespacedEndpointSlice({
-      namespace: NS,
-      labelSelector: `kubernetes.io/service-name=${RELEASE}-api`,
-    });
-    const ready = slices.items.flatMap((s) =>
-      (s.endpoints ?? [])
-        .filter((e) => e.conditions?.ready)
-        .map((e) => `http://${e.addresses[0] ?? ''}:${s.ports?.[0]?.port ?? 0}`),
-    );
+    const ready = await readyEndpoints(NS, `${RELEASE}-api`);
     return ready.length === 2 ? ready[0] : undefined;
   };
 
