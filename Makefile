@@ -35,7 +35,7 @@ crondiff: build ## differential test of our schedule math against robfig/cron (t
 	@bash e2e/crondiff/build.sh >/dev/null
 	npx mocha --enable-source-maps 'dist/e2e/crondiff/*.test.js'
 
-tools: ## build (or reuse from cache) etcd, kube-apiserver, kube-controller-manager, kubectl, helm
+tools: ## build (or reuse from cache) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, helm
 	@bash e2e/cluster/build-tools.sh >/dev/null
 
 cluster-up: build tools ## start the local control plane and the process kubelet (idempotent)

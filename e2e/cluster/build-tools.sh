@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries (etcd, kube-apiserver, kube-controller-manager,
-# kubectl, helm) from the tools modules beside this script, into a cache outside the repository
+# kube-scheduler, kubectl, helm) from the tools modules beside this script, into a cache outside the repository
 # keyed by every version that decides their bytes. A warm machine never rebuilds.
 #
 # Prints the cache directory holding the binaries on its last line of stdout.
@@ -19,7 +19,7 @@ go_version=$(go env GOVERSION)
 sums=$(cat "$tools"/*/go.mod "$tools"/*/go.sum "$0" | sha256sum | cut -c1-12)
 key="k8s-${k8s_version}_etcd-${etcd_version}_helm-${helm_version}_${go_version}_${sums}"
 cache="${QJ_CACHE_DIR:-$HOME/.cache/qinling-jobs}/bin/$key"
-wanted=(etcd kube-apiserver kube-controller-manager kubectl helm)
+wanted=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm)
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 
@@ -57,7 +57,8 @@ step() { # step NAME DIR -- go build args...
 total=$SECONDS
 step etcd "$tools/etcd" -- -ldflags "-s -w" -o "$cache.partial/etcd" go.etcd.io/etcd/server/v3
 step kubernetes "$tools/k8s" -- -ldflags "$k8s_ldflags" -o "$cache.partial/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
   helm_ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"

@@ -38,6 +38,16 @@ describe('cluster components', () => {
     }
   });
 
+  it('runs the real kube-scheduler as the one instance, serving nothing', () => {
+    const spec = c.scheduler(l);
+    expect(spec.command).to.equal('/x/.cluster/bin/kube-scheduler');
+    expect(spec.args).to.include.members([
+      '--kubeconfig=/x/.cluster/kubeconfig',
+      '--leader-elect=false',
+      '--secure-port=0',
+    ]);
+  });
+
   it('writes a kubeconfig that kubectl, helm and client-node read', () => {
     const cfg = JSON.parse(c.adminKubeconfig('https://127.0.0.1:6443', '/ca.crt', 'tok')) as Record<
       string,

@@ -21,7 +21,7 @@ export interface ClusterLayout {
 }
 
 export interface ComponentSpec {
-  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubelet';
+  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet';
   command: string;
   args: string[];
   logFile: string;
@@ -139,6 +139,29 @@ export function controllerManager(l: ClusterLayout, extra: string[] = []): Compo
       ...extra,
     ],
     logFile: `${l.logDir}/kube-controller-manager.log`,
+  };
+}
+
+/** The real scheduler: it binds every pod to the process kubelet's node, as on any cluster. */
+export function scheduler(l: ClusterLayout): ComponentSpec {
+  return {
+    name: 'kube-scheduler',
+    command: `${l.binDir}/kube-scheduler`,
+    args: [
+      `--kubeconfig=${l.kubeconfig}`,
+      // Without these it looks up the apiserver's client-CA ConfigMap in kube-system, which the
+      // admin identity reads anyway; naming them keeps its start quiet and quick.
+      `--authentication-kubeconfig=${l.kubeconfig}`,
+      `--authorization-kubeconfig=${l.kubeconfig}`,
+      '--leader-elect=false',
+      // No serving port: nothing scrapes it, and every listener here stays on loopback or off.
+      '--secure-port=0',
+      // 200 CronJobs due on one minute make 200 pods at once (make bench-skew): the default
+      // 50 requests/s would queue their bindings for seconds.
+      '--kube-api-qps=100',
+      '--kube-api-burst=200',
+    ],
+    logFile: `${l.logDir}/kube-scheduler.log`,
   };
 }
 

@@ -1,6 +1,6 @@
 // `make cluster-up` / `make cluster-down` / `make cluster-status`: the local control plane.
 // Usage: node dist/e2e/cluster/main.js <up|down|status|stop NAME|start NAME> [--tools-dir DIR] [--dir .cluster]
-// (NAME: etcd, kube-apiserver or kube-controller-manager)
+// (NAME: etcd, kube-apiserver, kube-controller-manager or kube-scheduler)
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -14,7 +14,14 @@ import { explainFailure, StepError, steps } from './steps.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const NODE_NAME = 'proc-node';
-const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'helm'] as const;
+const TOOLS = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+  'helm',
+] as const;
 
 interface State {
   ports: c.ClusterPorts;
@@ -61,7 +68,7 @@ function apiGet(l: c.ClusterLayout, s: State, path: string): Promise<[number, st
 }
 
 async function healthy(l: c.ClusterLayout, s: State): Promise<boolean> {
-  const names = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubelet'] as const;
+  const names = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet'] as const;
   if (!names.every((n) => s.pids[n] !== undefined && isAlive(s.pids[n]))) return false;
   try {
     const [code] = await apiGet(l, s, '/readyz');
@@ -160,6 +167,15 @@ async function up(l: c.ClusterLayout, toolsDir: string, controllerManagerArgs: s
     });
   });
 
+  const sched = c.scheduler(l);
+  await step('start kube-scheduler', sched.logFile, async () => {
+    start(sched);
+    await waitFor('kube-scheduler', 60_000, () => {
+      if (!isAlive(s.pids['kube-scheduler'] ?? 0)) throw new Error('process exited');
+      return Promise.resolve(schedulerStarted(sched.logFile));
+    });
+  });
+
   const podLink = await step('pod network', undefined, () => ensurePodNetwork() ?? 'loopback');
   const kubelet = c.kubelet(l, repoRoot, NODE_NAME, podLink);
   await step('start process kubelet', kubelet.logFile, async () => {
@@ -173,14 +189,26 @@ async function up(l: c.ClusterLayout, toolsDir: string, controllerManagerArgs: s
   printUsage(l);
 }
 
+/** kube-scheduler serves no port here; its log says when its informers synced and it schedules. */
+function schedulerStarted(logFile: string): boolean {
+  return existsSync(logFile) && readFileSync(logFile, 'utf8').includes('Starting Kubernetes Scheduler');
+}
+
 async function down(l: c.ClusterLayout): Promise<void> {
   const s = readState(l);
   if (!s) {
     console.log('[cluster-down] no cluster state; nothing to stop');
     return;
   }
-  // Reverse start order: the kubelet stops its pods, then the controllers, the apiserver, etcd.
-  for (const name of ['kubelet', 'kube-controller-manager', 'kube-apiserver', 'etcd'] as const) {
+  // Reverse start order: the kubelet stops its pods, then the scheduler and the controllers, the
+  // apiserver, etcd.
+  for (const name of [
+    'kubelet',
+    'kube-scheduler',
+    'kube-controller-manager',
+    'kube-apiserver',
+    'etcd',
+  ] as const) {
     const pid = s.pids[name];
     if (pid !== undefined && isAlive(pid)) {
       await stopGroup(pid);
@@ -252,7 +280,8 @@ async function component(l: c.ClusterLayout, name: Component, action: 'stop' | '
 function printUsage(l: c.ClusterLayout): void {
   const rel = (p: string) => p.replace(`${process.cwd()}/`, '');
   console.log(`
-Local Kubernetes control plane is up (etcd, kube-apiserver, kube-controller-manager, process kubelet).
+Local Kubernetes control plane is up (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+process kubelet).
   export KUBECONFIG=${l.kubeconfig}
   ${rel(l.binDir)}/kubectl get nodes,pods -A
   ${rel(l.binDir)}/helm list -A

@@ -1,8 +1,8 @@
 // The local control plane is real Kubernetes: stamped versions that match, the APIs the product
-// needs, and a Ready node that keeps its Lease fresh.
+// needs, a Ready node that keeps its Lease fresh, and the real scheduler placing pods on it.
 import { expect } from 'chai';
-import { CoordinationV1Api } from '@kubernetes/client-node';
-import { clients, eventually, kubectl } from './support.js';
+import { CoordinationV1Api, type V1Pod } from '@kubernetes/client-node';
+import { BUSYBOX, clients, eventually, kubectl, restricted, testNamespace } from './support.js';
 
 describe('journey: the local control plane', function () {
   const { core, kc } = clients();
@@ -43,5 +43,52 @@ describe('journey: the local control plane', function () {
       );
     const first = await read();
     await eventually('the Lease to be renewed', 25_000, async () => (await read()) > first);
+  });
+
+  it('kube-scheduler binds what fits the node and leaves what does not Pending, saying why', async function () {
+    this.timeout(120_000);
+    const ns = await testNamespace('sched');
+    try {
+      const pod = (name: string, cpu: string): V1Pod => ({
+        metadata: { name },
+        spec: {
+          restartPolicy: 'Never',
+          securityContext: restricted.pod,
+          containers: [
+            {
+              name: 'main',
+              image: BUSYBOX,
+              command: ['sh', '-c', 'true'],
+              securityContext: restricted.container,
+              resources: { requests: { cpu } },
+            },
+          ],
+        },
+      });
+      await core.createNamespacedPod({ namespace: ns.name, body: pod('fits', '10m') });
+      await core.createNamespacedPod({ namespace: ns.name, body: pod('too-big', '1000') });
+      const read = (name: string) => core.readNamespacedPod({ name, namespace: ns.name });
+      await eventually('the pod that fits to succeed', 90_000, async () => {
+        const p = await read('fits');
+        return p.status?.phase === 'Succeeded' ? p : undefined;
+      });
+      const big = await eventually('the scheduler to refuse the 1000-CPU pod', 60_000, async () => {
+        const p = await read('too-big');
+        const c = p.status?.conditions?.find((x) => x.type === 'PodScheduled');
+        return c?.status === 'False' ? { pod: p, condition: c } : undefined;
+      });
+      expect(big.pod.spec?.nodeName).to.equal(undefined);
+      expect(big.pod.status?.phase).to.equal('Pending');
+      expect(big.condition.reason).to.equal('Unschedulable');
+      expect(big.condition.message).to.match(/Insufficient cpu/);
+      const events = await core.listNamespacedEvent({ namespace: ns.name });
+      const by = (reason: string, name: string) =>
+        events.items.find((e) => e.reason === reason && e.involvedObject.name === name);
+      const scheduled = by('Scheduled', 'fits');
+      expect([scheduled?.source?.component, scheduled?.reportingComponent]).to.include('default-scheduler');
+      expect(by('FailedScheduling', 'too-big')).to.not.equal(undefined);
+    } finally {
+      await ns.remove();
+    }
   });
 });

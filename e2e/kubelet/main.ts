@@ -1,5 +1,5 @@
 // The process kubelet: the one stand-in of the local cluster, for want of a container runtime.
-// Registers a Node, binds pending pods to it, and runs their containers as local processes.
+// Registers a Node and runs the containers of the pods kube-scheduler binds to it as local processes.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -99,27 +99,6 @@ function informer(fieldSelector: string, onPod: (pod: V1Pod) => void, onDelete: 
   return lw;
 }
 
-// Binding: this node is the whole cluster, so every pod for the default scheduler lands here.
-const binder = informer(
-  'spec.nodeName=',
-  (pod) => {
-    const m = pod.metadata;
-    if (!m?.name || !m.namespace || m.deletionTimestamp) return;
-    if ((pod.spec?.schedulerName ?? 'default-scheduler') !== 'default-scheduler') return;
-    if ((pod.spec?.schedulingGates ?? []).length > 0) return;
-    core
-      .createNamespacedPodBinding({
-        name: m.name,
-        namespace: m.namespace,
-        body: { metadata: { name: m.name }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
-      })
-      .catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 409) log.warn({ err, pod: m.name }, 'bind failed');
-      });
-  },
-  () => undefined,
-);
-
 const runner = informer(
   `spec.nodeName=${nodeName}`,
   (pod) => {
@@ -136,7 +115,6 @@ const runner = informer(
 );
 
 await runner.start();
-await binder.start();
 log.info({ version: version.gitVersion }, 'process kubelet ready');
 
 function stopOrphans(pidFile: string): void {

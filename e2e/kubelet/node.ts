@@ -21,7 +21,7 @@ export function nodeStatus(version: string, now: Date): NonNullable<V1Node['stat
     lastHeartbeatTime: now,
     lastTransitionTime: now,
   });
-  const resources = { cpu: '16', memory: '32Gi', pods: '250', 'ephemeral-storage': '100Gi' };
+  const resources = { cpu: '16', memory: '32Gi', pods: '1000', 'ephemeral-storage': '100Gi' };
   return {
     conditions: [
       cond('Ready', true, 'KubeletReady'),
