@@ -2,9 +2,10 @@
 # The one image of qinling-jobs: `api`, `operator` and `invoke` are its commands
 # (the chart passes one as the container's args). What /app holds is exactly `npm pack` of the
 # build plus the production dependencies the lockfile pins; packaging/image.test.ts guards that.
-ARG NODE_VERSION=20.19.5
+# The Node.js line and Debian release match package.json's pinned toolchain (docs/adr/0007-node-26.md).
+ARG NODE_VERSION=26.10.0
 
-FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS build
+FROM docker.io/library/node:${NODE_VERSION}-trixie-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -24,8 +25,8 @@ RUN npx tsc -p tsconfig.build.json \
  && npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
  && rm package-lock.json
 
-# Debian 12 with Node 20 and nothing else: no shell, no package manager, user 65532.
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+# Debian 13 with Node 26 and nothing else: no shell, no package manager, user 65532.
+FROM gcr.io/distroless/nodejs26-debian13:nonroot
 WORKDIR /app
 COPY --from=build /pkg /app
 USER 65532:65532

@@ -3,6 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CLUSTER_DIR := .cluster
 NODE_MODULES_STAMP := node_modules/.package-lock.json
+# The Node.js that runs everything is the one package.json pins (the npm package `node`, see
+# docs/adr/0007-node-26.md); the machine's own Node.js only bootstraps `npm ci`.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # Benchmark sizes (make bench-operator SIZES=1000)
 SIZES ?= 1000,10000
 # Extra kube-controller-manager flags for a measurement (make cluster-up CM_ARGS="--v=4")

@@ -58,7 +58,7 @@ class PooledAuth implements SecurityAuthentication {
       ...(this.kc.getCurrentCluster()?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
       keepAlive: true,
       maxSockets: 64,
-      noDelay: true, // small API requests must not wait on Nagle's algorithm for an ACK
+      // Nagle's algorithm is off already: Node's Agent defaults `noDelay` to true.
     });
     return { headers, agent: this.agent };
   }

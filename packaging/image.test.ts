@@ -50,10 +50,25 @@ describe('image: the Dockerfile ships exactly the packed product', () => {
 
   it('has a build stage and a distroless, non-root final stage', () => {
     expect(stages()).to.have.length(2);
-    expect(build?.from).to.match(/^FROM \S+node:\$\{NODE_VERSION\}-bookworm-slim AS build$/);
-    expect(final?.from).to.match(/^FROM gcr\.io\/distroless\/nodejs20-debian12:nonroot$/);
+    expect(build?.from).to.match(/^FROM \S+node:\$\{NODE_VERSION\}-trixie-slim AS build$/);
+    expect(final?.from).to.match(/^FROM gcr\.io\/distroless\/nodejs26-debian13:nonroot$/);
     expect(final?.lines).to.include('USER 65532:65532');
     expect(final?.lines).to.include('ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli.js"]');
+  });
+
+  it('builds and runs on the Node.js that package.json pins for development and tests', () => {
+    const pkg = JSON.parse(read('package.json')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    const pinned = pkg.devDependencies.node ?? '';
+    const major = pinned.split('.')[0];
+    expect(/^ARG NODE_VERSION=(\S+)$/m.exec(read('Dockerfile'))?.[1]).to.equal(pinned);
+    expect(final?.from).to.include(`/nodejs${major}-`);
+    expect(pkg.engines.node).to.equal(`>=${pinned.split('.').slice(0, 2).join('.')}`);
+    expect(pkg.devDependencies['@types/node']?.split('.')[0]).to.equal(major);
+    // The tests themselves run on it: the Makefile puts node_modules/.bin first on PATH.
+    expect(process.versions.node).to.equal(pinned);
   });
 
   it('copies only the sources tsconfig.build.json compiles, and the files npm needs', () => {
