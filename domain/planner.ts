@@ -12,6 +12,7 @@ import { dueRuns, earlyTimes, withdrawals } from './early.js';
 import type { PlannedEvent } from './events.js';
 import { intendedNext, operatorRunsAll, zoneOf, type Intended } from './next.js';
 import type { ObservedRun } from './observe.js';
+import { MESSAGES } from './rules.js';
 import { MISSED_GRACE_MS, settle, type Settled } from './settle.js';
 import { parsePattern, prevTick, ScheduleError, validTimeZone } from './schedule.js';
 import { ANNOTATION_SCHEDULED, type Phase, type QinlingJob, type QinlingJobStatus } from './types.js';
@@ -56,10 +57,11 @@ const REQUEUE_PAD_MS = 100;
 
 export function validate(job: QinlingJob): string | undefined {
   const s = job.spec;
-  if (!s.functionId && !s.functionAlias) return 'functionId or functionAlias must be specified.';
-  if (!s.pattern && !s.firstExecutionTime) return 'pattern or first_execution_time must be specified.';
-  if (!s.pattern && (s.count ?? 1) > 1) return 'pattern must be provided if count is greater than 1.';
-  if (s.count !== undefined && s.count < 1) return 'count must be greater than 0.';
+  // The CRD's schema refuses these already; kept for objects stored before a rule existed.
+  if (!s.functionId && !s.functionAlias) return MESSAGES.functionRequired;
+  if (!s.pattern && !s.firstExecutionTime) return MESSAGES.whenRequired;
+  if (!s.pattern && (s.count ?? 1) > 1) return MESSAGES.countNeedsPattern;
+  if (s.count !== undefined && s.count < 1) return MESSAGES.countPositive;
   for (const t of [s.firstExecutionTime, s.nextExecutionTime]) {
     if (t !== undefined && Number.isNaN(Date.parse(t))) return `Invalid time: ${t}`;
   }

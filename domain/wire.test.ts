@@ -95,7 +95,7 @@ describe("wire: create follows Qinling's rules", () => {
     );
   });
   const bad: [string, Record<string, unknown>, string][] = [
-    ['no function', { function_id: null }, 'Either function_alias or function_id must be specified.'],
+    ['no function', { function_id: null }, 'Either function_alias or function_id must be provided.'],
     ['no pattern and no time', {}, 'pattern or first_execution_time must be specified.'],
     [
       'a time under a minute ahead',

@@ -1,10 +1,14 @@
 // Qinling's wire format for jobs <-> the QinlingJob resource. Pure: `now` is an argument.
 // The rules and messages are Qinling's (see shared/docs/qinling-api.md), so scripts written
 // against Qinling keep working.
+import { Ajv, type ErrorObject } from 'ajv';
 import { badRequest } from './errors.js';
 import { intendedNext } from './next.js';
 import { firstRun, parsePattern, ScheduleError } from './schedule.js';
+import { FIELDS, fieldMessage, MAX_INPUT_BYTES, MESSAGES, wireSchema, type FieldRule } from './rules.js';
 import type { Phase, QinlingJob, QinlingJobSpec } from './types.js';
+
+export { MAX_INPUT_BYTES } from './rules.js';
 
 /** The 14 fields of a job, exactly. */
 export interface WireJob {
@@ -31,14 +35,6 @@ const MIN_LEAD_MS = 60_000;
 export const LATEST_TIME = Date.UTC(2101, 0, 1);
 /** UTC offsets in use span -12:00 to +14:00; RFC 3339 allows none wider. */
 const MAX_OFFSET_MINUTES = 14 * 60;
-/**
- * function_input reaches the runtime as one env var of the run's pod, which Linux bounds at
- * 128 KiB (MAX_ARG_STRLEN) per `NAME=value` string, and C strings cannot hold a NUL. The REST
- * API counts UTF-8 bytes (the CRD's maxLength counts characters, and CEL has no byte count), and
- * keeps the 64 KiB the input always had, since each job copies it into several objects.
- */
-export const MAX_INPUT_BYTES = 65_536;
-
 const STATUS: Record<Phase, string> = {
   Running: 'running',
   Paused: 'paused',
@@ -149,7 +145,70 @@ export function toWire(
   };
 }
 
-const CREATE_KEYS = [
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One Ajv for every body; `uuid` is the one format a body field has (what the CRD's means). */
+const ajv = new Ajv({ allErrors: true, strict: true });
+ajv.addFormat('uuid', UUID);
+
+/** REST's status stands for the spec's suspend and cancelled; its one message is Qinling's. */
+const STATUS_RULE: FieldRule = {
+  crd: 'suspend',
+  wire: 'status',
+  schema: { type: 'string' },
+  messages: { type: MESSAGES.status },
+};
+
+interface Body {
+  check: (body: unknown) => Record<string, unknown>;
+}
+
+/** A REST body's checker: exactly these fields, each as rules.ts says, null meaning unset. */
+function body(wireNames: string[], extra: Record<string, [FieldRule, object]> = {}): Body {
+  const rules = new Map<string, FieldRule>();
+  const properties: Record<string, object> = {};
+  for (const name of wireNames) {
+    const rule = FIELDS.find((f) => f.wire === name);
+    if (!rule) throw new Error(`rules.ts has no field ${name}`);
+    rules.set(name, rule);
+    properties[name] = wireSchema(rule);
+  }
+  for (const [name, [rule, schema]] of Object.entries(extra)) {
+    rules.set(name, rule);
+    properties[name] = schema;
+  }
+  const validate = ajv.compile<Record<string, unknown>>({
+    type: 'object',
+    additionalProperties: false,
+    properties,
+  });
+  return {
+    check(b: unknown) {
+      if (validate(b)) return b;
+      const errors = validate.errors ?? [];
+      throw badRequest(refusal(errors, rules, (name) => (b as Record<string, unknown>)[name]));
+    },
+  };
+}
+
+/** Unknown keys first (all of them, as Qinling's framework listed them), else the first field's. */
+function refusal(
+  errors: ErrorObject[],
+  rules: Map<string, FieldRule>,
+  value: (name: string) => unknown,
+): string {
+  const unknown = errors
+    .filter((e) => e.keyword === 'additionalProperties')
+    .map((e) => String((e.params as { additionalProperty: string }).additionalProperty));
+  if (unknown.length > 0) return `Unknown attribute(s): ${unknown.sort().join(', ')}`;
+  const first = errors[0];
+  const name = first?.instancePath.slice(1) ?? '';
+  const rule = rules.get(name);
+  if (!first || !rule) return MESSAGES.bodyObject;
+  return fieldMessage(rule, first.keyword === 'enum' ? 'type' : first.keyword, value(name));
+}
+
+const createBody = body([
   'name',
   'function_id',
   'function_alias',
@@ -158,49 +217,26 @@ const CREATE_KEYS = [
   'first_execution_time',
   'pattern',
   'count',
-];
-const UPDATE_KEYS = ['name', 'status', 'pattern', 'next_execution_time', 'function_input'];
-
-function object(body: unknown, allowed: string[]): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw badRequest('The request body must be a JSON object.');
-  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw badRequest(`Unknown attribute(s): ${unknown.sort().join(', ')}`);
-  return body as Record<string, unknown>;
-}
+]);
+const updateBody = body(['name', 'pattern', 'next_execution_time', 'function_input'], {
+  status: [STATUS_RULE, { type: 'string', nullable: true, enum: ['running', 'paused', 'cancelled', null] }],
+});
 
 const given = (v: unknown) => v !== undefined && v !== null;
+const text = (v: unknown) => (given(v) ? (v as string) : undefined);
 
-function str(field: string, v: unknown, max: number): string | undefined {
-  if (!given(v)) return undefined;
-  if (typeof v !== 'string') throw badRequest(`Invalid ${field}: must be a string.`);
-  if (v.length > max) throw badRequest(`Invalid ${field}: longer than ${max} characters.`);
-  return v;
-}
-
-/** function_input: a string the runtime can be given (see MAX_INPUT_BYTES). */
+/** function_input: what the schema cannot count, its UTF-8 bytes (see MAX_INPUT_BYTES). */
 function input(v: unknown): string | undefined {
-  const s = str('function_input', v, Infinity); // bytes are counted below
-  if (s === undefined) return undefined;
-  if (Buffer.byteLength(s, 'utf8') > MAX_INPUT_BYTES)
+  const s = text(v);
+  if (s !== undefined && Buffer.byteLength(s, 'utf8') > MAX_INPUT_BYTES)
     throw badRequest(`Invalid function_input: longer than ${MAX_INPUT_BYTES} bytes (UTF-8).`);
-  if (s.includes('\0')) throw badRequest('Invalid function_input: must not contain NUL characters.');
   return s;
 }
 
-/**
- * function_alias: it fills a path segment of an http-mode runtime URL, so `.` and `..` (which
- * URL normalisation would turn into a move up the runtime's path), `/` and control characters
- * are refused. The CRD's schema says the same.
- */
-const badAliasChar = (c: string) => {
-  const n = c.codePointAt(0) ?? 0;
-  return c === '/' || n < 0x20 || (n >= 0x7f && n <= 0x9f);
-};
+/** function_alias: the schema refuses `/` and control characters; `.` and `..` are refused here. */
 function alias(v: unknown): string | undefined {
-  const a = str('function_alias', v, 255);
-  if (a && (a === '.' || a === '..' || [...a].some(badAliasChar)))
-    throw badRequest('Invalid function_alias: must not be . or .., nor contain / or control characters.');
+  const a = text(v);
+  if (a === '.' || a === '..') throw badRequest(MESSAGES.aliasSegment);
   return a;
 }
 
@@ -230,50 +266,30 @@ function validPattern(p: string): string {
 }
 
 function ahead(t: Date, now: Date): Date {
-  if (t.getTime() - now.getTime() < MIN_LEAD_MS)
-    throw badRequest('Execution time must be at least 1 minute in the future.');
+  if (t.getTime() - now.getTime() < MIN_LEAD_MS) throw badRequest(MESSAGES.ahead);
   return t;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A POST /v1/jobs body -> the QinlingJob spec; null means unset. */
-export function specFromCreate(body: unknown, now: Date): QinlingJobSpec {
-  const b = object(body, CREATE_KEYS);
-  const functionId = str('function_id', b.function_id, 64);
+export function specFromCreate(raw: unknown, now: Date): QinlingJobSpec {
+  const b = createBody.check(raw);
+  const functionId = text(b.function_id);
   const functionAlias = alias(b.function_alias);
-  if (!functionId && !functionAlias)
-    throw badRequest('Either function_alias or function_id must be specified.');
-  if (functionId && !UUID.test(functionId)) throw badRequest(`Invalid function_id: ${functionId}`);
-  const pattern = str('pattern', b.pattern, 128);
+  if (!functionId && !functionAlias) throw badRequest(MESSAGES.functionRequired);
+  const pattern = text(b.pattern);
   const firstRaw = given(b.first_execution_time) ? b.first_execution_time : undefined;
-  if (!pattern && firstRaw === undefined)
-    throw badRequest('pattern or first_execution_time must be specified.');
+  if (!pattern && firstRaw === undefined) throw badRequest(MESSAGES.whenRequired);
   if (pattern) validPattern(pattern);
   const first = firstRaw !== undefined ? ahead(readTime('first_execution_time', firstRaw), now) : undefined;
-  let count: number | undefined;
-  if (given(b.count)) {
-    if (typeof b.count !== 'number' || !Number.isSafeInteger(b.count))
-      throw badRequest('Invalid count: must be an integer.');
-    if (b.count < 1) throw badRequest('count must be greater than 0.');
-    count = b.count;
-  }
-  if (!pattern && (count ?? 1) > 1) throw badRequest('pattern must be provided if count is greater than 1.');
+  const count = given(b.count) ? (b.count as number) : undefined;
+  if (!pattern && (count ?? 1) > 1) throw badRequest(MESSAGES.countNeedsPattern);
   firstBefore(pattern, first, now);
-  let version = 0;
-  if (given(b.function_version)) {
-    if (
-      typeof b.function_version !== 'number' ||
-      !Number.isSafeInteger(b.function_version) ||
-      b.function_version < 0
-    ) {
-      throw badRequest('Invalid function_version: must be an integer of 0 or more.');
-    }
-    version = b.function_version;
-  }
   // The REST API speaks UTC, whatever zone the operator defaults to.
-  const spec: QinlingJobSpec = { functionVersion: version, timeZone: 'Etc/UTC' };
-  const name = str('name', b.name, 255);
+  const spec: QinlingJobSpec = {
+    functionVersion: given(b.function_version) ? (b.function_version as number) : 0,
+    timeZone: 'Etc/UTC',
+  };
+  const name = text(b.name);
   const functionInput = input(b.function_input);
   if (name !== undefined) spec.name = name;
   if (functionId) spec.functionId = functionId.toLowerCase();
@@ -292,27 +308,22 @@ function keptNext(job: QinlingJob, now: Date): string | undefined {
 }
 
 /** A PUT /v1/jobs/{id} body against the current job -> the spec fields to change. */
-export function specFromUpdate(body: unknown, job: QinlingJob, now: Date): Partial<QinlingJobSpec> {
-  const b = object(body, UPDATE_KEYS);
+export function specFromUpdate(raw: unknown, job: QinlingJob, now: Date): Partial<QinlingJobSpec> {
+  const b = updateBody.check(raw);
   const phase = job.status?.phase;
-  if (phase === 'Done' || phase === 'Cancelled' || job.spec.cancelled)
-    throw badRequest('Can not update a finished job.');
+  if (phase === 'Done' || phase === 'Cancelled' || job.spec.cancelled) throw badRequest(MESSAGES.finished);
   const patch: Partial<QinlingJobSpec> = {};
-  const name = str('name', b.name, 255);
+  const name = text(b.name);
   if (name !== undefined) patch.name = name;
   const functionInput = input(b.function_input);
   if (functionInput !== undefined) patch.functionInput = functionInput;
   if (given(b.pattern)) {
-    const p = str('pattern', b.pattern, 128) ?? '';
-    if (!job.spec.pattern || p === '') throw badRequest('Can not change job type.');
+    const p = text(b.pattern) ?? '';
+    if (!job.spec.pattern || p === '') throw badRequest(MESSAGES.jobType);
     patch.pattern = validPattern(p);
   }
-  let status: string | undefined;
-  if (given(b.status)) {
-    if (typeof b.status !== 'string' || !['running', 'paused', 'cancelled'].includes(b.status)) {
-      throw badRequest('Invalid status.');
-    }
-    status = b.status;
+  const status = text(b.status);
+  if (status !== undefined) {
     if (status === 'paused') patch.suspend = true;
     if (status === 'running') patch.suspend = false;
     if (status === 'cancelled') patch.cancelled = true;

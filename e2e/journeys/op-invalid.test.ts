@@ -45,7 +45,7 @@ describe('journey: operator — invalid jobs', function () {
     this.timeout(30_000);
     const cases: [object, string][] = [
       [{ functionId: FUNCTION_ID }, 'pattern or first_execution_time must be specified.'],
-      [{ pattern: '* * * * *' }, 'functionId or functionAlias must be specified.'],
+      [{ pattern: '* * * * *' }, 'Either function_alias or function_id must be provided.'],
       [
         { functionId: FUNCTION_ID, firstExecutionTime: '2030-01-01T00:00:00Z', count: 3 },
         'pattern must be provided if count is greater than 1.',
