@@ -1,7 +1,7 @@
 // Where jobs live: QinlingJobs read from an informer cache (never an apiserver call per read),
 // written to the apiserver, with read-your-writes: what this facade just wrote is served from an
 // overlay until the cache has caught up, so a client sees its write in its next request.
-import { ListWatch, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
+import type { V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
 import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
 import { Informer, lowerBound } from '../kube/informer.js';
-import { BoundedWatch } from '../kube/watch.js';
+import { BoundedWatch, listWatch } from '../kube/watch.js';
 import { qinlingJobInformer } from '../kube/qinlingjobs.js';
 import {
   derivedNamespace,
@@ -110,8 +110,7 @@ export function storeCaches(kube: Kube, log: Logger, watchTimeoutSeconds: number
   const namespaces = new Informer<V1Namespace>(
     'namespaces',
     log,
-    () =>
-      new ListWatch<KubernetesObject>('/api/v1/namespaces', watch, () => kube.core.listNamespace(), false),
+    () => listWatch('/api/v1/namespaces', watch, () => kube.core.listNamespace()),
     [],
   );
   return { jobs, namespaces };

@@ -4,7 +4,10 @@ import { expiredRuns } from './count.js';
 import type { ObservedRun } from './observe.js';
 import { observeRun, scheduledTimeOf } from './observe.js';
 
-const cronJob: V1CronJob = { metadata: { name: 'nightly', uid: 'cj-uid' } };
+const cronJob: V1CronJob = {
+  metadata: { name: 'nightly', uid: 'cj-uid' },
+  spec: { schedule: '* * * * *', jobTemplate: {} },
+};
 const minutes = Date.parse('2026-11-27T12:05:00Z') / 60_000;
 const seconds = Date.parse('2026-11-27T12:04:30Z') / 1000;
 

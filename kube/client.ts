@@ -1,5 +1,5 @@
 // The one place a KubeConfig is made, and the API clients built from it (operator and facade).
-import { Agent, request, type RequestOptions } from 'node:https';
+import type { RequestOptions } from 'node:https';
 import {
   BatchV1Api,
   CoordinationV1Api,
@@ -12,6 +12,7 @@ import {
   type RequestContext,
   type SecurityAuthentication,
 } from '@kubernetes/client-node';
+import { Agent } from 'undici';
 
 export interface Kube {
   kc: KubeConfig;
@@ -23,44 +24,52 @@ export interface Kube {
   coordination: CoordinationV1Api;
 }
 
+/** Connections to the apiserver at most: the informers' watches plus the writes in flight. */
+const MAX_CONNECTIONS = 64;
+
 /**
- * client-node's own authentication builds a new https.Agent for every request, so every call
- * pays a fresh TCP and TLS handshake; that was most of the operator's CPU under load. This one
+ * client-node 2.0.1's own authentication still builds a new dispatcher (an undici Agent, its own
+ * connection pool) for every request, so every call would pay a fresh TCP and TLS handshake;
+ * under load that was most of the operator's CPU (with 1.x's per-request https.Agent). This one
  * applies the same credentials (re-read per request, so rotated tokens work) through one
- * keep-alive agent.
+ * keep-alive pool, which the raw requests share.
  */
 class PooledAuth implements SecurityAuthentication {
-  private agent?: Agent;
+  private pool?: Agent;
 
   constructor(private readonly kc: KubeConfig) {}
 
   getName(): string {
-    return 'kubeconfig over a keep-alive agent';
+    return 'kubeconfig over one keep-alive pool';
   }
 
   async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    const { headers, agent } = await this.credentials();
+    const { headers, pool } = await this.credentials();
     for (const [k, v] of Object.entries(headers)) context.setHeaderParam(k, v);
-    context.setAgent(agent);
+    context.setDispatcher(pool);
   }
 
-  /** The headers (a fresh token) and the shared agent for one request. */
-  async credentials(): Promise<{ headers: Record<string, string>; agent: Agent }> {
+  /** The headers (a fresh token) and the shared pool for one request. */
+  async credentials(): Promise<{ headers: Record<string, string>; pool: Agent }> {
     const opts: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k] = String(v);
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    this.agent ??= new Agent({
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      ...(this.kc.getCurrentCluster()?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
-      keepAlive: true,
-      maxSockets: 64,
-      // Nagle's algorithm is off already: Node's Agent defaults `noDelay` to true.
+    this.pool ??= new Agent({
+      connections: MAX_CONNECTIONS,
+      connect: {
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        ...(this.kc.getCurrentCluster()?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
+        ...(opts.servername ? { servername: opts.servername } : {}),
+        // As client-go: a dead peer is noticed on an idle connection within a minute.
+        keepAlive: true,
+        keepAliveInitialDelay: 30_000,
+      },
     });
-    return { headers, agent: this.agent };
+    return { headers, pool: this.pool };
   }
 }
 
@@ -107,47 +116,32 @@ export interface KubeResponse {
 }
 
 async function rawRequest(kc: KubeConfig, auth: PooledAuth, r: KubeRequest): Promise<KubeResponse> {
-  const server = new URL(kc.getCurrentCluster()?.server ?? '');
-  const { headers, agent } = await auth.credentials();
+  const { headers, pool } = await auth.credentials();
   const payload = r.body === undefined ? undefined : JSON.stringify(r.body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: server.hostname,
-        port: server.port,
-        path: r.path,
-        method: r.method,
-        agent,
-        timeout: 30_000,
-        headers: {
-          ...headers,
-          accept: 'application/json',
-          ...r.headers,
-          ...(payload !== undefined
-            ? {
-                'content-type': r.contentType ?? 'application/json',
-                'content-length': Buffer.byteLength(payload),
-              }
-            : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          let body: unknown = text;
-          try {
-            body = text ? JSON.parse(text) : undefined;
-          } catch {
-            /* not JSON: keep the text */
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('request to the apiserver timed out')));
-    req.on('error', reject);
-    req.end(payload); // headers and body leave in one write
+  const res = await pool.request({
+    origin: new URL(kc.getCurrentCluster()?.server ?? '').origin,
+    path: r.path,
+    method: r.method,
+    // undici sends an array value as repeated header lines.
+    headers: {
+      ...headers,
+      accept: 'application/json',
+      ...r.headers,
+      ...(payload !== undefined ? { 'content-type': r.contentType ?? 'application/json' } : {}),
+    },
+    body: payload,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
   });
+  const text = await res.body.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.statusCode, body };
 }
+
+/** A raw request's answer (headers, then each body chunk) may take this long. */
+const REQUEST_TIMEOUT_MS = 30_000;

@@ -1,11 +1,11 @@
 // The QinlingJob cache both components keep: one informer over every namespace, or one list and
 // watch per namespace where the component's rights are Roles there.
-import { ListWatch, type KubernetesObject } from '@kubernetes/client-node';
+
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION, type QinlingJob } from '../domain/types.js';
 import type { Kube } from './client.js';
 import { Informer } from './informer.js';
-import type { BoundedWatch } from './watch.js';
+import { listWatch, type BoundedWatch } from './watch.js';
 
 export function qinlingJobInformer(
   kube: Kube,
@@ -17,7 +17,7 @@ export function qinlingJobInformer(
     'qinlingjobs',
     log,
     (ns) =>
-      new ListWatch<KubernetesObject>(
+      listWatch(
         ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
         watch,
         () =>
@@ -33,7 +33,6 @@ export function qinlingJobInformer(
                 version: VERSION,
                 plural: PLURAL,
               })) as Promise<never>,
-        false,
       ),
     namespaces,
   );

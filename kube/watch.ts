@@ -4,10 +4,43 @@
 // jittered 5-10 minutes (ListWatch then watches again from its resourceVersion, no relist), and
 // a watch still open well past that (or never answered) is aborted here, which ListWatch reports
 // as an error (and the Informer restarts it).
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+  type ListPromise,
+  type ListWatchOptions,
+} from '@kubernetes/client-node';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { createInterface } from 'node:readline';
+
+/**
+ * When the apiserver ends a watch (its timeoutSeconds), watch again at once from the
+ * resourceVersion, as client-go's reflector does. client-node 2.x's ListWatch would wait first,
+ * 1 s and doubling up to 30 s while no event comes between two ends, so every change to a quiet
+ * resource would be seen up to 30 s late. Errors do not come here: Informer backs those off.
+ */
+export const WATCH_AGAIN_AT_ONCE: ListWatchOptions = { delayFn: () => Promise.resolve() };
+
+/** The one way our caches list and watch: ours starts them (autoStart off), see WATCH_AGAIN_AT_ONCE. */
+export function listWatch(
+  path: string,
+  watch: Watch,
+  list: ListPromise<KubernetesObject>,
+  labelSelector?: string,
+): ListWatch<KubernetesObject> {
+  return new ListWatch<KubernetesObject>(
+    path,
+    watch,
+    list,
+    false,
+    labelSelector,
+    undefined,
+    WATCH_AGAIN_AT_ONCE,
+  );
+}
 
 /** The apiserver ends each watch after this many seconds, jittered as client-go's reflector. */
 export function watchTimeoutSeconds(random: () => number = Math.random): number {

@@ -1,8 +1,8 @@
 // Informers over the objects the operator reads: QinlingJobs (in the watched namespaces) and the
 // CronJobs and Jobs it manages. Reads come from these caches.
-import { ListWatch, type KubernetesObject, type V1CronJob, type V1Job } from '@kubernetes/client-node';
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { Informer } from '../kube/informer.js';
-import { BoundedWatch } from '../kube/watch.js';
+import { BoundedWatch, listWatch } from '../kube/watch.js';
 import { qinlingJobInformer } from '../kube/qinlingjobs.js';
 import type { Logger } from 'pino';
 import { LABEL_JOB_UID, LABEL_MANAGED_BY, MANAGER } from '../domain/types.js';
@@ -17,14 +17,13 @@ export function makeInformers(kube: Kube, namespaces: string[], log: Logger, wat
     'cronjobs',
     log,
     (ns) =>
-      new ListWatch<KubernetesObject>(
+      listWatch(
         ns ? `/apis/batch/v1/namespaces/${ns}/cronjobs` : '/apis/batch/v1/cronjobs',
         watch,
         () =>
           ns
             ? kube.batch.listNamespacedCronJob({ namespace: ns, labelSelector: managed })
             : kube.batch.listCronJobForAllNamespaces({ labelSelector: managed }),
-        false,
         managed,
       ),
     namespaces,
@@ -33,14 +32,13 @@ export function makeInformers(kube: Kube, namespaces: string[], log: Logger, wat
     'jobs',
     log,
     (ns) =>
-      new ListWatch<KubernetesObject>(
+      listWatch(
         ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs',
         watch,
         () =>
           ns
             ? kube.batch.listNamespacedJob({ namespace: ns, labelSelector: managed })
             : kube.batch.listJobForAllNamespaces({ labelSelector: managed }),
-        false,
         managed,
       ),
     namespaces,

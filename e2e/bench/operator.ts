@@ -7,7 +7,8 @@
 // Prints figures, asserts nothing: this is a measurement, not a test.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { PatchStrategy, setHeaderOptions, Watch, type V1CronJob } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1CronJob } from '@kubernetes/client-node';
+import { BoundedWatch } from '../../kube/watch.js';
 import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { clients, recorder, testNamespace } from '../journeys/support.js';
@@ -56,7 +57,7 @@ async function measure(
   const started = new Map<string, number>();
   const watches = await Promise.all(
     watchPaths.map((w) =>
-      new Watch(kc).watch(
+      new BoundedWatch(kc).watch(
         w.path,
         {},
         (_t, obj) => w.onEvent(obj, performance.now()),

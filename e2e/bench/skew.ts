@@ -8,8 +8,9 @@
 // figures, the Events the operator and the controller wrote, and asserts nothing.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Watch, type V1Job } from '@kubernetes/client-node';
+import type { V1Job } from '@kubernetes/client-node';
 import { loadKube } from '../../kube/client.js';
+import { BoundedWatch, listWatch } from '../../kube/watch.js';
 import { ANNOTATION_SCHEDULED, LABEL_JOB_UID } from '../../domain/types.js';
 import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { clients, clusterDir, recorder, testNamespace } from '../journeys/support.js';
@@ -33,7 +34,7 @@ const ONESHOTS = Number(values.oneshots);
 const ROUNDS = Number(values.rounds);
 const AHEAD_MS = Number(values.ahead) * 1000;
 const { kc, core } = clients();
-const { custom } = loadKube(process.env.KUBECONFIG ?? '');
+const { custom, batch } = loadKube(process.env.KUBECONFIG ?? '');
 const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CONTROLLER_SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -69,20 +70,23 @@ await op.port();
 
 /** First sight of each Job in this process: `<job uid> <scheduled ms>` → wall-clock ms. */
 const jobSeen = new Map<string, number>();
-const watch = await new Watch(kc).watch(
-  `/apis/batch/v1/namespaces/${ns.name}/jobs`,
-  {},
-  (_t, obj) => {
-    const j = obj as V1Job;
-    const a = j.metadata?.annotations ?? {};
-    const at = a[ANNOTATION_SCHEDULED] ?? a[CONTROLLER_SCHEDULED];
-    const uid = j.metadata?.labels?.[LABEL_JOB_UID];
-    if (!at || !uid) return;
-    const key = `${uid} ${new Date(at).getTime()}`;
-    if (!jobSeen.has(key)) jobSeen.set(key, Date.now());
-  },
-  () => undefined,
+// A list and watch that outlives the apiserver's watch timeouts across the run's ticks.
+const jobsWatch = listWatch(`/apis/batch/v1/namespaces/${ns.name}/jobs`, new BoundedWatch(kc), () =>
+  batch.listNamespacedJob({ namespace: ns.name }),
 );
+const seeJob = (obj: unknown) => {
+  const j = obj as V1Job;
+  const a = j.metadata?.annotations ?? {};
+  const at = a[ANNOTATION_SCHEDULED] ?? a[CONTROLLER_SCHEDULED];
+  const uid = j.metadata?.labels?.[LABEL_JOB_UID];
+  if (!at || !uid) return;
+  const key = `${uid} ${new Date(at).getTime()}`;
+  if (!jobSeen.has(key)) jobSeen.set(key, Date.now());
+};
+jobsWatch.on('add', seeJob);
+jobsWatch.on('update', seeJob);
+jobsWatch.on('error', (err) => console.error('bench-skew: the Job watch failed:', err));
+await jobsWatch.start();
 
 async function createAll(prefix: string, n: number, spec: (i: number) => Record<string, unknown>) {
   const uids: string[] = [];
@@ -202,7 +206,7 @@ for (let r = 0; r < ROUNDS; r++) {
   onceEvents = await eventReasons();
   await deleteAll();
 }
-watch.abort();
+await jobsWatch.stop();
 
 function cmArgs(): string {
   try {
