@@ -182,6 +182,33 @@ describe('api: the facade over a fake store', () => {
     expect((listed.json?.jobs as unknown[]).length).to.equal(1);
   });
 
+  it('GET /v1/jobs/{id}/schedule: the next runs, the first being next_execution_time; its own project only', async () => {
+    const r = await post('tok-a', { name: 'sched', pattern: '*/20 * * * *', count: 4 });
+    const id = String(r.json?.id);
+    const s = await call('GET', `/v1/jobs/${id}/schedule?count=10`, 'tok-a');
+    expect(s.status).to.equal(200);
+    expect(s.json).to.deep.equal({
+      job_id: id,
+      time_zone: 'Etc/UTC',
+      runs: ['12:20', '12:40', '13:00', '13:20'].map((t) => ({
+        time: `2026-11-27T${t}:00Z`,
+        local: `2026-11-27T${t}:00+00:00`,
+        overlap: false,
+      })),
+      skipped: [],
+    });
+    expect((s.json?.runs as { time: string }[])[0]?.time).to.equal(r.json?.next_execution_time);
+    const five = await call('GET', `/v1/jobs/${id}/schedule`, 'tok-a');
+    expect(five.json?.runs).to.have.length(4); // the count has 4 left; 5 when none is asked
+    for (const bad of ['0', '1001', 'x', '1.5', '-1']) {
+      const b = await call('GET', `/v1/jobs/${id}/schedule?count=${bad}`, 'tok-a');
+      expect(b.status, bad).to.equal(400);
+      expect(b.json?.faultstring).to.equal('Invalid count: must be an integer from 1 to 1000.');
+    }
+    expect((await call('GET', `/v1/jobs/${id}/schedule`, 'tok-b')).status).to.equal(404);
+    await call('DELETE', `/v1/jobs/${id}`, 'tok-a');
+  });
+
   it('keeps projects apart: another project’s job is 404, its list empty; all_projects is admin-only', async () => {
     const mine = await post('tok-a', { pattern: '0 * * * *' });
     const id = String(mine.json?.id);

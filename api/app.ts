@@ -207,6 +207,9 @@ export function makeApp(d: AppDeps): Koa {
   jobs.get('/:id', async (ctx) => {
     ctx.body = await d.service.get(caller(ctx), ctx.params.id ?? '');
   });
+  jobs.get('/:id/schedule', async (ctx) => {
+    ctx.body = await d.service.schedule(caller(ctx), ctx.params.id ?? '', ctx.query.count);
+  });
   jobs.put('/:id', async (ctx) => {
     ctx.body = await d.service.update(caller(ctx), ctx.params.id ?? '', ctx.request.body);
   });

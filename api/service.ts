@@ -4,7 +4,15 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { DomainError } from '../domain/errors.js';
 import type { QinlingJob } from '../domain/types.js';
-import { specFromCreate, specFromUpdate, toWire, wireStatus, type WireJob } from '../domain/wire.js';
+import { upcomingCount, wireSchedule, type WireSchedule } from '../domain/upcoming.js';
+import {
+  specFromCreate,
+  specFromUpdate,
+  toWire,
+  wireStatus,
+  zoneShown,
+  type WireJob,
+} from '../domain/wire.js';
 import type { Caller } from './auth.js';
 import { byCreation, unavailable, type JobStore } from './store.js';
 import { lowerBound } from '../kube/informer.js';
@@ -261,6 +269,13 @@ export class JobService {
 
   async get(caller: Caller, id: string): Promise<WireJob> {
     return this.wire(await this.visible(caller, id));
+  }
+
+  /** The next `count` runs (default 5, at most 1000), with the DST overlaps and gaps among them. */
+  async schedule(caller: Caller, id: string, count: unknown): Promise<WireSchedule> {
+    const n = upcomingCount(count);
+    const job = await this.visible(caller, id);
+    return wireSchedule(job, zoneShown(job), this.now(), n);
   }
 
   /** Retries on a conflict with the latest version: the operator's status writes come and go. */

@@ -51,6 +51,23 @@ describe('planner: a new recurring job', () => {
     expect(p.status.cronJobName).to.equal('nightly');
   });
 
+  it('lists the next 5 runs in status.upcoming, nextExecutionTime first', () => {
+    expect(p.status.upcoming).to.deep.equal(
+      ['05', '10', '15', '20', '25'].map((m) => `2026-11-27T12:${m}:00.000Z`),
+    );
+    expect(p.status.upcoming?.[0]).to.equal(p.status.nextExecutionTime);
+  });
+
+  it('upcoming holds no more runs than the count has left, none while paused, and a one-shot its one time', () => {
+    const now = at('2026-11-27T12:01:10Z');
+    expect(plan(job({ pattern: '*/5 * * * *', count: 2 }), none, now, cfg).status.upcoming).to.have.length(2);
+    expect(plan(job({ pattern: '*/5 * * * *', suspend: true }), none, now, cfg).status.upcoming).to.equal(
+      undefined,
+    );
+    const oneShot = plan(job({ firstExecutionTime: '2026-11-27T13:00:00Z' }), none, now, cfg);
+    expect(oneShot.status.upcoming).to.deep.equal(['2026-11-27T13:00:00.000Z']);
+  });
+
   it('wants an owned, unsuspended CronJob with a time zone and restricted, no-retry pods', () => {
     const cj = p.cronJob;
     expect(cj?.spec?.suspend).to.equal(false);

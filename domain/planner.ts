@@ -13,6 +13,7 @@ import type { PlannedEvent } from './events.js';
 import { intendedNext, operatorRunsAll, zoneOf, type Intended } from './next.js';
 import type { ObservedRun } from './observe.js';
 import { MESSAGES } from './rules.js';
+import { DEFAULT_UPCOMING, runsFrom } from './upcoming.js';
 import { MISSED_GRACE_MS, settle, type Settled } from './settle.js';
 import { parsePattern, prevTick, ScheduleError, validTimeZone } from './schedule.js';
 import { ANNOTATION_SCHEDULED, type Phase, type QinlingJob, type QinlingJobStatus } from './types.js';
@@ -326,6 +327,14 @@ function statusOf(x: Step, base: QinlingJobStatus, d: Decided): QinlingJobStatus
     st.nextExecutionTime = iso(s.next);
     st.nextRunByOperator = s.byOperator;
   }
+  // What will run: nextExecutionTime and the runs after it (a paused job runs none).
+  const pattern = x.job.spec.pattern;
+  const upcoming =
+    phase === 'Running' && s.next
+      ? runsFrom(s.next, pattern, x.tz, Math.min(DEFAULT_UPCOMING, remaining ?? Infinity))
+      : [];
+  if (upcoming.length > 0) st.upcoming = upcoming.map((d) => d.toISOString());
+  else delete st.upcoming;
   if (x.job.spec.pattern) st.scheduledWith = { pattern: x.job.spec.pattern, timeZone: x.tz };
   else delete st.scheduledWith;
   return st;

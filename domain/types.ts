@@ -68,6 +68,8 @@ export interface QinlingJobStatus {
   nextExecutionTime?: string;
   /** The next run is started by the operator as a Job, not by the CronJob's schedule. */
   nextRunByOperator?: boolean;
+  /** The next runs, nextExecutionTime first (at most 5; none while paused). */
+  upcoming?: string[];
   /** The spec.nextExecutionTime override already applied (so it applies once). */
   appliedNextExecutionTime?: string;
   executions?: number;

@@ -92,6 +92,11 @@ export function wireStatus(job: QinlingJob): string {
   return job.spec.suspend ? STATUS.Paused : STATUS.Running;
 }
 
+/** The zone a job's times are computed in: its own, else the one the operator last used. */
+export function zoneShown(job: QinlingJob, defaultTimeZone = 'Etc/UTC'): string {
+  return job.spec.timeZone ?? job.status?.scheduledWith?.timeZone ?? defaultTimeZone;
+}
+
 /**
  * The first and next run as the job will really have them: the operator's own function over the
  * spec and its last status, so a client sees its create, its PUT of next_execution_time, a resume
@@ -102,7 +107,7 @@ function plannedTimes(
   now: Date,
   defaultTimeZone: string,
 ): { first?: string; next?: string } {
-  const tz = job.spec.timeZone ?? job.status?.scheduledWith?.timeZone ?? defaultTimeZone;
+  const tz = zoneShown(job, defaultTimeZone);
   try {
     const i = intendedNext(job, tz, now);
     const first = job.status?.phase ? job.status.firstExecutionTime : iso(i.first ?? i.next);
