@@ -3,7 +3,7 @@
 // pattern's. A PUT of only the pattern keeps the next run (Qinling), which happens, and then the
 // new pattern takes over.
 import { expect } from 'chai';
-import { labelProject, startFacade, type Facade } from './facade.js';
+import { facadeCaller, labelProject, startFacade, type Facade } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, quietMoment, sleep, withOperator } from './operator.js';
 import { eventually } from './support.js';
 
@@ -24,15 +24,8 @@ describe('journey: REST next_execution_time is the time that fires', function ()
   });
   after(() => facade?.stop());
 
-  async function call(method: string, path: string, body?: unknown): Promise<Wire> {
-    const res = await fetch(`${facade?.url ?? ''}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'x-auth-token': 'tok' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    expect(res.status, `${method} ${path}`).to.be.oneOf([200, 201]);
-    return (await res.json()) as Wire;
-  }
+  const rest = facadeCaller(() => facade?.url ?? '', 'tok');
+  const call = (method: string, path: string, body?: unknown) => rest<Wire>(method, path, body);
 
   it('an off-grid PUT is answered, shown, run at its second, then the pattern resumes', async function () {
     this.timeout(300_000);

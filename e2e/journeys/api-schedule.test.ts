@@ -2,7 +2,7 @@
 // QinlingJob's status.upcoming says the same, and over three minutes the runtime is called at
 // exactly those times, in that order.
 import { expect } from 'chai';
-import { labelProject, startFacade, type Facade } from './facade.js';
+import { facadeCaller, labelProject, startFacade, type Facade } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, jobByUid, withOperator } from './operator.js';
 import { eventually } from './support.js';
 
@@ -24,15 +24,7 @@ describe('journey: REST schedule is what fires', function () {
   });
   after(() => facade?.stop());
 
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${facade?.url ?? ''}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'x-auth-token': 'tok' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    expect(res.status, `${method} ${path}`).to.be.oneOf([200, 201]);
-    return (await res.json()) as T;
-  };
+  const call = facadeCaller(() => facade?.url ?? '', 'tok');
 
   it('GET /schedule?count=3 names the next 3 runs, status.upcoming agrees, and those 3 calls come', async function () {
     this.timeout(330_000);

@@ -1,5 +1,6 @@
 // Journeys of the REST facade: a facade process on the local cluster with its own token file,
 // and namespaces labelled as projects.
+import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { DiscoveryV1Api, setHeaderOptions } from '@kubernetes/client-node';
@@ -29,6 +30,22 @@ export interface Facade {
   url: string;
   process: ChildProcess;
   stop: () => void;
+}
+
+/**
+ * A JSON call to the facade `url()` serves with `token`, answered 200 or 201 (else the test
+ * fails naming the call); resolves to the body.
+ */
+export function facadeCaller(url: () => string, token: string) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${url()}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    expect(res.status, `${method} ${path}`).to.be.oneOf([200, 201]);
+    return (await res.json()) as T;
+  };
 }
 
 /** Starts `qinling-jobs api` on a free loopback port with `tokens` (CSV lines) and waits until ready. */
