@@ -14,6 +14,7 @@ import type { PlannerConfig } from './config.js';
 import {
   ANNOTATION_GENERATION,
   ANNOTATION_INPUT_SHA256,
+  ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
   API_VERSION,
   KIND,
@@ -21,7 +22,9 @@ import {
   LABEL_JOB_UID,
   LABEL_MANAGED_BY,
   MANAGER,
+  type HandledRunRequest,
   type QinlingJob,
+  type RunRequest,
 } from './types.js';
 
 /** The CronJob controller appends 11 characters to a CronJob's name for its Jobs. */
@@ -249,4 +252,52 @@ export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, 
       },
     },
   };
+}
+
+/**
+ * A run by hand's Job: `<cronjob>-m<hash of the request id>` (never a scheduled slot's name, so
+ * it neither counts nor settles a tick), its scheduled time the moment the request was taken,
+ * its own Idempotency-Key (`<job uid>/manual/<request id>`), who asked, and this run's input
+ * when the request gives one. Collected a day after it finishes (the ledger keeps its result).
+ */
+export function manualRunJob(
+  job: QinlingJob,
+  cronJob: V1CronJob,
+  cfg: PlannerConfig,
+  taken: HandledRunRequest,
+  request: RunRequest | undefined,
+): V1Job {
+  const base = runJob(job, cronJob, cfg, new Date(taken.acceptedAt));
+  const pod = base.spec?.template.spec ?? { containers: [] };
+  const extra: V1EnvVar[] = [
+    { name: 'QJ_RUN_REQUEST', value: escapeEnv(taken.id) },
+    ...(taken.requestedBy ? [{ name: 'QJ_REQUESTED_BY', value: escapeEnv(taken.requestedBy) }] : []),
+  ];
+  const input = request?.functionInput;
+  const containers = pod.containers.map((c) => ({
+    ...c,
+    env: [
+      ...(c.env ?? []).filter((e) => input === undefined || e.name !== 'QJ_FUNCTION_INPUT'),
+      ...(input !== undefined ? [{ name: 'QJ_FUNCTION_INPUT', value: escapeEnv(input) }] : []),
+      ...extra,
+    ],
+  }));
+  return {
+    ...base,
+    metadata: {
+      ...base.metadata,
+      name: manualRunJobName(cronJob.metadata?.name ?? cronJobName(job.metadata.name), taken.id),
+      annotations: { ...base.metadata?.annotations, [ANNOTATION_RUN_REQUEST]: taken.id },
+    },
+    spec: {
+      ...(base.spec ?? { template: {} }),
+      ttlSecondsAfterFinished: 86_400,
+      template: { ...base.spec?.template, spec: { ...pod, containers } },
+    },
+  };
+}
+
+/** `<cronjob>-m<9 hex>`: 63 characters at most for a 52-character CronJob name. */
+export function manualRunJobName(cronJob: string, requestId: string): string {
+  return `${cronJob}-m${createHash('sha256').update(requestId, 'utf8').digest('hex').slice(0, 9)}`;
 }

@@ -12,11 +12,18 @@ import { dueRuns, earlyTimes, withdrawals } from './early.js';
 import type { PlannedEvent } from './events.js';
 import { intendedNext, operatorRunsAll, zoneOf, type Intended } from './next.js';
 import type { ObservedRun } from './observe.js';
+import { planRunRequests } from './manual.js';
 import { MESSAGES } from './rules.js';
 import { DEFAULT_UPCOMING, runsFrom } from './upcoming.js';
 import { MISSED_GRACE_MS, settle, type Settled } from './settle.js';
 import { parsePattern, prevTick, ScheduleError, validTimeZone } from './schedule.js';
-import { ANNOTATION_SCHEDULED, type Phase, type QinlingJob, type QinlingJobStatus } from './types.js';
+import {
+  ANNOTATION_RUN_REQUEST,
+  ANNOTATION_SCHEDULED,
+  type Phase,
+  type QinlingJob,
+  type QinlingJobStatus,
+} from './types.js';
 
 export type { PlannedEvent } from './events.js';
 
@@ -26,6 +33,8 @@ export interface Observed {
   runs: ObservedRun[];
   /** The name of a ConfigMap found where the job's input belongs, not owned by the job. */
   foreignInput?: string;
+  /** Names of the job's run-by-hand Jobs that exist (manual.ts). */
+  manualJobs?: ReadonlySet<string>;
 }
 
 export interface Plan {
@@ -112,9 +121,10 @@ function dropClaims(p: Plan, drop: Set<string>): Plan {
   const claimedTimes = (p.status.claimedTimes ?? []).filter((c) => !drop.has(c));
   const status: QinlingJobStatus = { ...p.status, claimedTimes };
   if (claimedTimes.length === 0) delete status.claimedTimes;
-  const startRuns = p.startRuns.filter(
-    (r) => !drop.has(r.metadata?.annotations?.[ANNOTATION_SCHEDULED] ?? ''),
-  );
+  const startRuns = p.startRuns.filter((r) => {
+    const a = r.metadata?.annotations ?? {};
+    return a[ANNOTATION_RUN_REQUEST] !== undefined || !drop.has(a[ANNOTATION_SCHEDULED] ?? '');
+  });
   return { ...p, status, startRuns };
 }
 
@@ -221,6 +231,11 @@ function planValid(
   const claims = (status.claimedTimes ?? []).filter((c) => !early.has(ms(c)));
   const starts = phase === 'Running' && existing?.metadata?.uid ? claims : [];
   const startRuns = starts.map((t) => runJob(job, existing ?? cronJob, cfg, new Date(t)));
+  const manual = planRunRequests(job, phase, existing, observed.manualJobs ?? new Set(), now, cfg);
+  startRuns.push(...manual.startRuns);
+  events.push(...manual.events);
+  if (manual.handled.length > 0) status = { ...status, runRequests: manual.handled };
+  else delete status.runRequests;
   // Reported once, when the run is claimed (a claim is started again each pass until seen).
   const claimedNow = s.claim?.toISOString();
   for (const t of starts.filter((c) => c === claimedNow)) {

@@ -26,7 +26,8 @@ export const MESSAGES = {
 
 /** The JSON Schema keywords our fields use; the same subset the apiserver and Ajv both know. */
 export interface FieldSchema {
-  type: 'string' | 'integer' | 'boolean';
+  type: 'string' | 'integer' | 'boolean' | 'array';
+  maxItems?: number;
   maxLength?: number;
   pattern?: string;
   format?: 'uuid' | 'date-time';
@@ -105,6 +106,8 @@ export const FIELDS: readonly FieldRule[] = [
   { crd: 'timeZone', schema: { type: 'string', maxLength: 64 } },
   { crd: 'suspend', schema: { type: 'boolean' } },
   { crd: 'cancelled', schema: { type: 'boolean' } },
+  // Its items' rules are the CRD's (REST adds entries through POST /v1/jobs/{id}/run only).
+  { crd: 'runRequests', schema: { type: 'array', maxItems: 10 } },
 ];
 
 /** The constraints a REST body's value of `rule`'s field must meet (null means unset there). */

@@ -20,6 +20,8 @@ export const FINALIZER = 'qinling.io/suspend-cronjob';
 export const ANNOTATION_SCHEDULED = 'qinling.io/scheduled-time';
 /** On Jobs the operator starts: the QinlingJob's generation they were made from (a spec edit re-makes an early one). */
 export const ANNOTATION_GENERATION = 'qinling.io/generation';
+/** On a run's Job: the run request it was started for (a run by hand, never a scheduled slot). */
+export const ANNOTATION_RUN_REQUEST = 'qinling.io/run-request';
 /** Set by the CronJob controller on every Job it creates (KEP-4026). */
 export const ANNOTATION_CRONJOB_SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 /** On the pod template: which function input (its ConfigMap's content) a run reads. */
@@ -39,6 +41,32 @@ export interface QinlingJobSpec {
   timeZone?: string;
   suspend?: boolean;
   cancelled?: boolean;
+  /** Runs asked for now: each new entry starts exactly one run, once (status.runRequests says which). */
+  runRequests?: RunRequest[];
+}
+
+/** One run asked for by hand (REST POST /v1/jobs/{id}/run, or an entry added with kubectl). */
+export interface RunRequest {
+  /** Unique in the job: a new id is a new run; the same id again starts nothing. */
+  id: string;
+  /** The input for this run only, instead of spec.functionInput. */
+  functionInput?: string;
+  /** Who asked: the REST caller (set by the facade), or the Kubernetes user (checked by the chart's policy). */
+  requestedBy?: string;
+}
+
+/** What the operator did with a run request; kept while the request is in the spec, and a few after. */
+export interface HandledRunRequest {
+  id: string;
+  /** When the operator took it: the run's scheduled time. */
+  acceptedAt: string;
+  requestedBy?: string;
+  /** The run's Job; absent when refused. */
+  jobName?: string;
+  /** Its Job was seen: it is never made again (even after the Job is collected). */
+  started?: boolean;
+  /** Why no run was started (the job was done or cancelled). */
+  refused?: string;
 }
 
 export type Phase = 'Running' | 'Paused' | 'Done' | 'Cancelled' | 'Failed';
@@ -70,6 +98,8 @@ export interface QinlingJobStatus {
   nextRunByOperator?: boolean;
   /** The next runs, nextExecutionTime first (at most 5; none while paused). */
   upcoming?: string[];
+  /** Run requests taken, oldest first: those still in the spec, and the last few before. */
+  runRequests?: HandledRunRequest[];
   /** The spec.nextExecutionTime override already applied (so it applies once). */
   appliedNextExecutionTime?: string;
   executions?: number;

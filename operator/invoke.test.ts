@@ -41,6 +41,18 @@ describe('invoke: the request', () => {
     expect(inv.headers).to.not.have.property('x-auth-token');
   });
 
+  it('a run by hand has its own key (never a slot key), says it is manual and who asked', () => {
+    const inv = buildInvocation({ ...base, QJ_RUN_REQUEST: 'r-7', QJ_REQUESTED_BY: 'alice@proj-a' });
+    expect(inv.headers).to.include({
+      'idempotency-key': 'job-uid/manual/r-7',
+      'x-qinling-trigger': 'manual',
+      'x-qinling-run-request': 'r-7',
+      'x-qinling-requested-by': 'alice@proj-a',
+      'x-qinling-scheduled-time': '2026-11-27T12:01:00.000Z',
+    });
+    expect(buildInvocation(base).headers).to.not.have.property('x-qinling-trigger');
+  });
+
   it('uses the alias instead of id and version when given, and the token from the Secret', () => {
     const inv = buildInvocation({ ...base, QJ_FUNCTION_ALIAS: 'prod', QJ_RUNTIME_TOKEN: 's3cret' });
     const body = JSON.parse(inv.body) as Record<string, unknown>;

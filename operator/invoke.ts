@@ -93,12 +93,19 @@ export function buildInvocation(env: Record<string, string | undefined>): Invoca
   if (!Number.isInteger(timeoutS) || timeoutS < 1)
     throw new ConfigError('QJ_TIMEOUT_SECONDS must be a positive integer');
   const at = scheduledTime(env);
+  // A run by hand has a key of its own, never a scheduled slot's, and says who asked.
+  const request = env.QJ_RUN_REQUEST;
   const headers: Record<string, string> = {
     'x-qinling-job-id': jobId,
     'x-qinling-scheduled-time': at,
-    'idempotency-key': `${jobId}/${at}`,
+    'idempotency-key': request ? `${jobId}/manual/${request}` : `${jobId}/${at}`,
     'user-agent': 'qinling-jobs-invoker',
   };
+  if (request) {
+    headers['x-qinling-trigger'] = 'manual';
+    headers['x-qinling-run-request'] = request;
+    if (env.QJ_REQUESTED_BY) headers['x-qinling-requested-by'] = env.QJ_REQUESTED_BY;
+  }
   const token = env.QJ_RUNTIME_TOKEN;
   if (mode === 'qinling') {
     if (token) headers['x-auth-token'] = token;

@@ -17,6 +17,7 @@ import { observeRun, type ObservedRun } from '../domain/observe.js';
 import { owned, plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
 import { WITHDRAW_MARGIN_MS } from '../domain/early.js';
 import {
+  ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
   API_VERSION,
   FINALIZER,
@@ -99,7 +100,13 @@ export class Reconciler {
   }
 
   private async observe(job: QinlingJob, cronJob: V1CronJob | undefined): Promise<Observed> {
-    return { ...(cronJob ? { cronJob } : {}), runs: await this.observeRuns(job, cronJob) };
+    const manualJobs = new Set<string>();
+    for (const j of this.informers.runsOf(job.metadata.uid)) {
+      const m = j.metadata;
+      if (m?.namespace === job.metadata.namespace && m.annotations?.[ANNOTATION_RUN_REQUEST] !== undefined)
+        manualJobs.add(m.name ?? '');
+    }
+    return { ...(cronJob ? { cronJob } : {}), runs: await this.observeRuns(job, cronJob), manualJobs };
   }
 
   private async readCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {

@@ -22,7 +22,7 @@ const crd = parse(readFileSync(join(root, 'crds/qinlingjob.yaml'), 'utf8')) as {
   spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: SpecSchema } } } }[] };
 };
 const spec = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec;
-const CONSTRAINTS = ['type', 'maxLength', 'pattern', 'format', 'minimum', 'maximum'];
+const CONSTRAINTS = ['type', 'maxLength', 'pattern', 'format', 'minimum', 'maximum', 'maxItems'];
 
 describe('crd: the schema says what domain/rules.ts says', () => {
   it('has exactly the spec fields rules.ts knows', () => {
