@@ -209,6 +209,56 @@ describe('api: the facade over a fake store', () => {
     await call('DELETE', `/v1/jobs/${id}`, 'tok-a');
   });
 
+  it('POST /v1/jobs/{id}/run: 202 with the request the operator starts once; a retried key adds nothing', async () => {
+    const r = await post('tok-a', { name: 'by-hand', pattern: '0 3 * * *' });
+    const id = String(r.json?.id);
+    const first = await call(
+      'POST',
+      `/v1/jobs/${id}/run`,
+      'tok-a',
+      { function_input: 'once' },
+      { 'idempotency-key': 'k1' },
+    );
+    expect(first.status).to.equal(202);
+    expect(first.json).to.deep.include({ job_id: id, requested_by: 'alice@proj-a' });
+    const again = await call(
+      'POST',
+      `/v1/jobs/${id}/run`,
+      'tok-a',
+      { function_input: 'once' },
+      { 'idempotency-key': 'k1' },
+    );
+    expect(again.json?.id).to.equal(first.json?.id);
+    const plain = await call('POST', `/v1/jobs/${id}/run`, 'tok-a');
+    expect(plain.status).to.equal(202);
+    expect(plain.json?.id).to.not.equal(first.json?.id);
+    const stored = [...store.jobs.values()].find((j) => j.metadata.uid === id);
+    expect(stored?.spec.runRequests).to.deep.equal([
+      { id: first.json?.id, requestedBy: 'alice@proj-a', functionInput: 'once' },
+      { id: plain.json?.id, requestedBy: 'alice@proj-a' },
+    ]);
+    // Qinling's updated_at is the job's, and a run request changes nothing of the job.
+    expect((await call('GET', `/v1/jobs/${id}`, 'tok-a')).json?.updated_at).to.equal(r.json?.updated_at);
+    for (const [body, message] of [
+      [{ count: 1 }, 'Unknown attribute(s): count'],
+      [{ function_input: 'a\u0000' }, 'Invalid function_input: must not contain NUL characters.'],
+    ] as const) {
+      const bad = await call('POST', `/v1/jobs/${id}/run`, 'tok-a', body);
+      expect(bad.status).to.equal(400);
+      expect(bad.json?.faultstring).to.equal(message);
+    }
+    expect((await call('POST', `/v1/jobs/${id}/run`, 'tok-b')).status).to.equal(404);
+    for (let i = 0; i < 8; i++)
+      expect((await call('POST', `/v1/jobs/${id}/run`, 'tok-a')).status).to.equal(202);
+    const full = await call('POST', `/v1/jobs/${id}/run`, 'tok-a');
+    expect(full.status).to.equal(409); // 10 waiting: the operator has taken none (no operator here)
+    await call('PUT', `/v1/jobs/${id}`, 'tok-a', { status: 'cancelled' });
+    const refused = await call('POST', `/v1/jobs/${id}/run`, 'tok-a');
+    expect(refused.status).to.equal(400);
+    expect(refused.json?.faultstring).to.equal('Can not run a finished job.');
+    await call('DELETE', `/v1/jobs/${id}`, 'tok-a');
+  });
+
   it('keeps projects apart: another project’s job is 404, its list empty; all_projects is admin-only', async () => {
     const mine = await post('tok-a', { pattern: '0 * * * *' });
     const id = String(mine.json?.id);

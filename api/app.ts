@@ -207,6 +207,16 @@ export function makeApp(d: AppDeps): Koa {
   jobs.get('/:id', async (ctx) => {
     ctx.body = await d.service.get(caller(ctx), ctx.params.id ?? '');
   });
+  jobs.post('/:id/run', async (ctx) => {
+    const key = ctx.get('idempotency-key');
+    ctx.body = await d.service.runNow(
+      caller(ctx),
+      ctx.params.id ?? '',
+      ctx.request.body,
+      key === '' ? undefined : key,
+    );
+    ctx.status = 202;
+  });
   jobs.get('/:id/schedule', async (ctx) => {
     ctx.body = await d.service.schedule(caller(ctx), ctx.params.id ?? '', ctx.query.count);
   });

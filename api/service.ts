@@ -1,11 +1,13 @@
 // What the facade decides: who sees which job, and the create/update/delete rules on top of the
 // domain's wire mapping. Talks to storage only through JobStore.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { DomainError } from '../domain/errors.js';
-import type { QinlingJob } from '../domain/types.js';
+import { badRequest, DomainError } from '../domain/errors.js';
+import { MESSAGES } from '../domain/rules.js';
+import type { QinlingJob, RunRequest } from '../domain/types.js';
 import { upcomingCount, wireSchedule, type WireSchedule } from '../domain/upcoming.js';
 import {
+  inputFromRunNow,
   specFromCreate,
   specFromUpdate,
   toWire,
@@ -60,6 +62,22 @@ const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]
 
 const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=${id}]`);
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
+
+/** `POST /v1/jobs/{id}/run` answers 202 with this: the request the operator will start once. */
+export interface WireRunRequest {
+  id: string;
+  job_id: string;
+  requested_by: string;
+}
+
+/** As many requests as the CRD keeps in a job's spec. */
+const MAX_RUN_REQUESTS = 10;
+
+/** Who asked, as the run's X-Qinling-Requested-By says it: printable ASCII, 256 at most. */
+function requester(caller: Caller): string {
+  const who = `${caller.userId}@${caller.projectId}`;
+  return who.replace(/[^\x20-\x7e%]|%/g, (c) => encodeURIComponent(c)).slice(0, 256);
+}
 
 export class JobService {
   /** Creates under way per namespace: what the quota check counts beside the cache. */
@@ -276,6 +294,54 @@ export class JobService {
     const n = upcomingCount(count);
     const job = await this.visible(caller, id);
     return wireSchedule(job, zoneShown(job), this.now(), n);
+  }
+
+  /**
+   * Asks for a run now: adds a run request to the job's spec, which the operator starts exactly
+   * once. With an Idempotency-Key, the request's id comes from it: the same key again finds its
+   * request and adds nothing. Requests already taken are removed to make room (status keeps them).
+   */
+  async runNow(caller: Caller, id: string, body: unknown, idempotencyKey?: string): Promise<WireRunRequest> {
+    const functionInput = inputFromRunNow(body);
+    let job = await this.visible(caller, id, true);
+    const requestId = idempotencyKey
+      ? `k-${createHash('sha256').update(`${caller.projectId}\n${idempotencyKey}`).digest('hex').slice(0, 32)}`
+      : randomUUID();
+    const request: RunRequest = {
+      id: requestId,
+      requestedBy: requester(caller),
+      ...(functionInput !== undefined ? { functionInput } : {}),
+    };
+    const answer = (j: QinlingJob): WireRunRequest => ({
+      id: requestId,
+      job_id: j.metadata.uid,
+      requested_by: request.requestedBy ?? '',
+    });
+    for (let attempt = 0; ; attempt++) {
+      const taken = job.status?.runRequests ?? [];
+      const asked = job.spec.runRequests ?? [];
+      if (asked.some((r) => r.id === requestId) || taken.some((t) => t.id === requestId)) return answer(job);
+      const phase = job.status?.phase;
+      if (job.spec.cancelled || phase === 'Done' || phase === 'Cancelled')
+        throw badRequest(MESSAGES.runFinished);
+      const done = new Set(taken.filter((t) => t.started || t.refused).map((t) => t.id));
+      const waiting = asked.filter((r) => !done.has(r.id));
+      if (waiting.length >= MAX_RUN_REQUESTS)
+        throw new DomainError(
+          'Conflict',
+          `${MAX_RUN_REQUESTS} run requests are waiting for this job; retry later.`,
+        );
+      if (attempt === 0) await this.authorize(caller, 'patch', job.metadata.namespace);
+      try {
+        return answer(await this.store.update(job, { runRequests: [...waiting, request] }));
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        if (attempt >= 4) throw new DomainError('Conflict', 'The job kept changing meanwhile; retry.');
+        const latest = await this.store.latest(job);
+        if (!latest) throw notFound(id);
+        job = latest;
+      }
+    }
   }
 
   /** Retries on a conflict with the latest version: the operator's status writes come and go. */

@@ -43,8 +43,11 @@ export interface JobStore {
   create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob>;
   /** The job of that name as the apiserver has it now; undefined when there is none. */
   get(namespace: string, name: string): Promise<QinlingJob | undefined>;
-  /** Changes spec fields, stamping updated_at; fails with a 409-like error on a stale version. */
-  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob>;
+  /**
+   * Changes spec fields, stamping updated_at when `at` is given (a run request is no update of
+   * the job); fails with a 409-like error on a stale version.
+   */
+  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at?: Date): Promise<QinlingJob>;
   /** The job as the apiserver has it now (after a conflict); undefined when gone. */
   latest(job: QinlingJob): Promise<QinlingJob | undefined>;
   /**
@@ -307,11 +310,11 @@ export class KubeJobStore implements JobStore {
     return j;
   }
 
-  async update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob> {
+  async update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at?: Date): Promise<QinlingJob> {
     const body = {
       metadata: {
         resourceVersion: job.metadata.resourceVersion, // a precondition: a stale read is a 409
-        annotations: { [ANNOTATION_UPDATED_AT]: at.toISOString() },
+        ...(at ? { annotations: { [ANNOTATION_UPDATED_AT]: at.toISOString() } } : {}),
       },
       spec: patch,
     };

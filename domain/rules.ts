@@ -19,6 +19,7 @@ export const MESSAGES = {
   aliasSegment: 'Invalid function_alias: must not be . or .., nor contain / or control characters.',
   inputNul: 'Invalid function_input: must not contain NUL characters.',
   finished: 'Can not update a finished job.',
+  runFinished: 'Can not run a finished job.',
   status: 'Invalid status.',
   ahead: 'Execution time must be at least 1 minute in the future.',
   bodyObject: 'The request body must be a JSON object.',

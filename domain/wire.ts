@@ -227,6 +227,14 @@ const updateBody = body(['name', 'pattern', 'next_execution_time', 'function_inp
   status: [STATUS_RULE, { type: 'string', nullable: true, enum: ['running', 'paused', 'cancelled', null] }],
 });
 
+const runBody = body(['function_input']);
+
+/** A POST /v1/jobs/{id}/run body (none, or `{}`, or `{"function_input": …}`) -> this run's input. */
+export function inputFromRunNow(raw: unknown): string | undefined {
+  const b = runBody.check(raw ?? {});
+  return input(b.function_input);
+}
+
 const given = (v: unknown) => v !== undefined && v !== null;
 const text = (v: unknown) => (given(v) ? (v as string) : undefined);
 

@@ -52,12 +52,13 @@ export class FakeStore implements JobStore {
     this.jobs.set(uid, j);
     return Promise.resolve(j);
   }
-  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at: Date): Promise<QinlingJob> {
+  update(job: QinlingJob, patch: Partial<QinlingJobSpec>, at?: Date): Promise<QinlingJob> {
     if (this.conflictsToThrow-- > 0)
       return Promise.reject(Object.assign(new Error('conflict'), { code: 409 }));
+    const annotations = at ? { 'qinling.io/updated-at': at.toISOString() } : job.metadata.annotations;
     const j = {
       ...job,
-      metadata: { ...job.metadata, annotations: { 'qinling.io/updated-at': at.toISOString() } },
+      metadata: { ...job.metadata, ...(annotations ? { annotations } : {}) },
       spec: { ...job.spec, ...patch },
     };
     this.jobs.set(j.metadata.uid, j);
