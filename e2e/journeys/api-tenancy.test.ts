@@ -79,7 +79,8 @@ describe('journey: tenancy the facade can trust', function () {
     // label theirs as they please.
     policy = await render(
       'templates/api/admission.yaml',
-      '--set',
+      // --set-string: a run id of digits alone would be a number, which no label value is.
+      '--set-string',
       `api.tenancy.admissionNamespaceSelector.matchLabels.tenancy-journey=${run}`,
     );
     for (const n of [attacker.name, victim.name])
@@ -92,7 +93,11 @@ describe('journey: tenancy the facade can trust', function () {
     await rbac.createClusterRole({
       body: {
         metadata: { name: mallory },
-        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'patch', 'update'] }],
+        rules: [
+          { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'patch', 'update'] },
+          // and makes QinlingJobs (the run-request policy's case)
+          { apiGroups: ['qinling.io'], resources: ['qinlingjobs'], verbs: ['get', 'create'] },
+        ],
       },
     });
     await rbac.createClusterRoleBinding({
@@ -171,6 +176,31 @@ describe('journey: tenancy the facade can trust', function () {
     // mallory's other namespace changes go through: the policy guards the label only.
     const other = await kubectlIn('', 'label', 'namespace', attacker.name, `team=red`, `--as=${mallory}`);
     expect(other.code, other.out).to.equal(0);
+  });
+
+  it('a run request a user adds must name that user: a forged requestedBy is refused', async function () {
+    this.timeout(60_000);
+    const qjob = (name: string, requestedBy: string) =>
+      JSON.stringify({
+        apiVersion: 'qinling.io/v1',
+        kind: 'QinlingJob',
+        metadata: { name, namespace: victim.name },
+        spec: { functionId: FUNCTION_ID, pattern: '0 0 1 1 *', runRequests: [{ id: 'r1', requestedBy }] },
+      });
+    // As for the label policy: wait until the apiserver enforces it.
+    let forged = { code: 0, out: '' };
+    for (let i = 0; i < 40 && forged.code === 0; i++) {
+      forged = await kubectlIn(qjob(`forged-${i}`, 'alice'), 'create', '-f', '-', `--as=${mallory}`);
+      if (forged.code === 0) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(forged.out).to.contain(`a new run request must say who asks: requestedBy: ${mallory}`);
+    const own = await kubectlIn(qjob('own', mallory), 'create', '-f', '-', `--as=${mallory}`);
+    expect(own.code, own.out).to.equal(0);
+    // A configured admin (system:masters here) may name whom it acts for, as the API does.
+    const onBehalf = await kubectlIn(qjob('on-behalf', 'alice'), 'create', '-f', '-');
+    expect(onBehalf.code, onBehalf.out).to.equal(0);
+    // Those made before the policy took hold, and this one: the next cases count what is stored.
+    await kubectl('delete', 'qinlingjob', '--all', '-n', victim.name, '--wait=true');
   });
 
   it('two namespaces claiming one project: the project is refused, nothing written to either', async function () {
