@@ -259,6 +259,54 @@ describe('api: the facade over a fake store', () => {
     await call('DELETE', `/v1/jobs/${id}`, 'tok-a');
   });
 
+  it('GET /v1/jobs/{id}/runs: the ledger newest first, a page at a time, with the counters', async () => {
+    const r = await post('tok-a', { name: 'ledger', pattern: '* * * * *' });
+    const id = String(r.json?.id);
+    const stored = [...store.jobs.values()].find((j) => j.metadata.uid === id);
+    if (!stored) throw new Error('not stored');
+    stored.status = {
+      phase: 'Running',
+      recentRuns: [
+        {
+          scheduledTime: '2026-11-27T12:02:00.000Z',
+          trigger: 'manual',
+          attempt: 1,
+          result: 'Failed',
+          runRequest: 'r1',
+          httpStatus: 503,
+          message: 'busy',
+        },
+        { scheduledTime: '2026-11-27T12:01:00.000Z', trigger: 'schedule', attempt: 1, result: 'Missed' },
+      ],
+      succeeded: 4,
+      failed: 1,
+      missedRuns: 1,
+      consecutiveFailures: 1,
+      lastFailureTime: '2026-11-27T12:02:05.000Z',
+    };
+    const all = await call('GET', `/v1/jobs/${id}/runs`, 'tok-a');
+    expect(all.status).to.equal(200);
+    expect(all.json).to.deep.include({
+      succeeded: 4,
+      failed: 1,
+      missed: 1,
+      consecutive_failures: 1,
+      last_success_time: null,
+    });
+    const runs = all.json?.runs as { id: string; result: string; http_status: number | null }[];
+    expect(runs.map((x) => [x.id, x.result, x.http_status])).to.deep.equal([
+      ['manual/r1', 'Failed', 503],
+      ['2026-11-27T12:01:00.000Z', 'Missed', null],
+    ]);
+    const page = await call('GET', `/v1/jobs/${id}/runs?limit=1&marker=manual%2Fr1`, 'tok-a');
+    expect((page.json?.runs as { id: string }[]).map((x) => x.id)).to.deep.equal([
+      '2026-11-27T12:01:00.000Z',
+    ]);
+    expect((await call('GET', `/v1/jobs/${id}/runs?limit=0`, 'tok-a')).status).to.equal(400);
+    expect((await call('GET', `/v1/jobs/${id}/runs`, 'tok-b')).status).to.equal(404);
+    await call('DELETE', `/v1/jobs/${id}`, 'tok-a');
+  });
+
   it('keeps projects apart: another project’s job is 404, its list empty; all_projects is admin-only', async () => {
     const mine = await post('tok-a', { pattern: '0 * * * *' });
     const id = String(mine.json?.id);

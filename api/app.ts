@@ -217,6 +217,9 @@ export function makeApp(d: AppDeps): Koa {
     );
     ctx.status = 202;
   });
+  jobs.get('/:id/runs', async (ctx) => {
+    ctx.body = await d.service.runs(caller(ctx), ctx.params.id ?? '', ctx.query);
+  });
   jobs.get('/:id/schedule', async (ctx) => {
     ctx.body = await d.service.schedule(caller(ctx), ctx.params.id ?? '', ctx.query.count);
   });

@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { badRequest, DomainError } from '../domain/errors.js';
+import { wireRuns, type WireRuns } from '../domain/ledger.js';
 import { MESSAGES } from '../domain/rules.js';
 import type { QinlingJob, RunRequest } from '../domain/types.js';
 import { upcomingCount, wireSchedule, type WireSchedule } from '../domain/upcoming.js';
@@ -287,6 +288,11 @@ export class JobService {
 
   async get(caller: Caller, id: string): Promise<WireJob> {
     return this.wire(await this.visible(caller, id));
+  }
+
+  /** What ran: the job's run ledger, newest first (limit/marker), and its counters. */
+  async runs(caller: Caller, id: string, q: { limit?: unknown; marker?: unknown }): Promise<WireRuns> {
+    return wireRuns(await this.visible(caller, id), q);
   }
 
   /** The next `count` runs (default 5, at most 1000), with the DST overlaps and gaps among them. */

@@ -3,6 +3,7 @@ import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import {
   ANNOTATION_CRONJOB_SCHEDULED,
   ANNOTATION_GENERATION,
+  ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
   type RunResult,
 } from './types.js';
@@ -70,6 +71,24 @@ export function observeRun(
   if (!scheduledTime) return undefined;
   const byOperator =
     ownerUid !== undefined && job.metadata?.ownerReferences?.some((o) => o.controller && o.uid === ownerUid);
+  return { ...runOf(job, scheduledTime, podMessage), ...(byOperator ? { byOperator: true } : {}) };
+}
+
+/** A run by hand's Job (manual.ts), with its request id; undefined for any other Job. */
+export function observeManualRun(
+  job: V1Job,
+  ownerUid: string,
+  podMessage?: string,
+): (ObservedRun & { requestId: string }) | undefined {
+  const a = job.metadata?.annotations ?? {};
+  const requestId = a[ANNOTATION_RUN_REQUEST];
+  const at = new Date(a[ANNOTATION_SCHEDULED] ?? '');
+  const ours = job.metadata?.ownerReferences?.some((o) => o.controller && o.uid === ownerUid);
+  if (requestId === undefined || !ours || Number.isNaN(at.getTime())) return undefined;
+  return { ...runOf(job, at, podMessage), byOperator: true, requestId };
+}
+
+function runOf(job: V1Job, scheduledTime: Date, podMessage: string | undefined): ObservedRun {
   const conds = job.status?.conditions ?? [];
   const has = (type: string) => conds.find((c) => c.type === type && c.status === 'True');
   const failed = has('Failed');
@@ -78,7 +97,6 @@ export function observeRun(
   const generation = Number(job.metadata?.annotations?.[ANNOTATION_GENERATION] ?? NaN);
   return {
     jobName: job.metadata?.name ?? '',
-    ...(byOperator ? { byOperator: true } : {}),
     scheduledTime,
     result,
     ...(job.status?.startTime ? { startTime: new Date(job.status.startTime) } : {}),

@@ -12,6 +12,7 @@ import { dueRuns, earlyTimes, withdrawals } from './early.js';
 import type { PlannedEvent } from './events.js';
 import { intendedNext, operatorRunsAll, zoneOf, type Intended } from './next.js';
 import type { ObservedRun } from './observe.js';
+import { foldRuns, type SeenRun } from './ledger.js';
 import { planRunRequests } from './manual.js';
 import { MESSAGES } from './rules.js';
 import { DEFAULT_UPCOMING, runsFrom } from './upcoming.js';
@@ -20,6 +21,7 @@ import { parsePattern, prevTick, ScheduleError, validTimeZone } from './schedule
 import {
   ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
+  type HandledRunRequest,
   type Phase,
   type QinlingJob,
   type QinlingJobStatus,
@@ -33,8 +35,8 @@ export interface Observed {
   runs: ObservedRun[];
   /** The name of a ConfigMap found where the job's input belongs, not owned by the job. */
   foreignInput?: string;
-  /** Names of the job's run-by-hand Jobs that exist (manual.ts). */
-  manualJobs?: ReadonlySet<string>;
+  /** The job's runs by hand whose Jobs exist (manual.ts). */
+  manualRuns?: (ObservedRun & { requestId: string })[];
 }
 
 export interface Plan {
@@ -231,11 +233,14 @@ function planValid(
   const claims = (status.claimedTimes ?? []).filter((c) => !early.has(ms(c)));
   const starts = phase === 'Running' && existing?.metadata?.uid ? claims : [];
   const startRuns = starts.map((t) => runJob(job, existing ?? cronJob, cfg, new Date(t)));
-  const manual = planRunRequests(job, phase, existing, observed.manualJobs ?? new Set(), now, cfg);
+  const manualRuns = observed.manualRuns ?? [];
+  const manualJobs = new Set(manualRuns.map((r) => r.jobName));
+  const manual = planRunRequests(job, phase, existing, manualJobs, now, cfg);
   startRuns.push(...manual.startRuns);
   events.push(...manual.events);
   if (manual.handled.length > 0) status = { ...status, runRequests: manual.handled };
   else delete status.runRequests;
+  status = withLedger(status, job.status ?? {}, due.runs, manualRuns, manual.handled, s.missed);
   // Reported once, when the run is claimed (a claim is started again each pass until seen).
   const claimedNow = s.claim?.toISOString();
   for (const t of starts.filter((c) => c === claimedNow)) {
@@ -352,6 +357,31 @@ function statusOf(x: Step, base: QinlingJobStatus, d: Decided): QinlingJobStatus
   else delete st.upcoming;
   if (x.job.spec.pattern) st.scheduledWith = { pattern: x.job.spec.pattern, timeZone: x.tz };
   else delete st.scheduledWith;
+  return st;
+}
+
+/** status.recentRuns and the run counters, folded from what this pass saw (ledger.ts). */
+function withLedger(
+  status: QinlingJobStatus,
+  before: QinlingJobStatus,
+  runs: ObservedRun[],
+  manualRuns: (ObservedRun & { requestId: string })[],
+  handled: HandledRunRequest[],
+  missed: Date[],
+): QinlingJobStatus {
+  const who = new Map(handled.map((h) => [h.id, h.requestedBy]));
+  const seen: SeenRun[] = [
+    ...runs,
+    ...manualRuns.map((r) => {
+      const by = who.get(r.requestId);
+      return by ? { ...r, requestedBy: by } : r;
+    }),
+  ];
+  const { recentRuns, counters } = foldRuns(before, seen, missed);
+  const st: QinlingJobStatus = { ...status, ...counters };
+  if (recentRuns.length > 0) st.recentRuns = recentRuns;
+  else delete st.recentRuns;
+  for (const k of ['succeeded', 'failed', 'consecutiveFailures'] as const) if (st[k] === 0) delete st[k];
   return st;
 }
 

@@ -70,6 +70,23 @@ export interface HandledRunRequest {
 }
 
 export type Phase = 'Running' | 'Paused' | 'Done' | 'Cancelled' | 'Failed';
+
+/** One run in the ledger (status.recentRuns). */
+export interface RunRecord {
+  scheduledTime: string;
+  /** Who started it: the CronJob's schedule, the operator (one-shots, overrides, counted runs), or a request by hand. */
+  trigger: 'schedule' | 'operator' | 'manual';
+  attempt: number;
+  result: RunResult | 'Missed';
+  jobName?: string;
+  runRequest?: string;
+  requestedBy?: string;
+  startTime?: string;
+  completionTime?: string;
+  /** The runtime's answer where the invoker reported it (a failed run's); a Succeeded run had a 2xx. */
+  httpStatus?: number;
+  message?: string;
+}
 export type RunResult = 'Running' | 'Succeeded' | 'Failed';
 
 export interface LastExecution {
@@ -100,6 +117,15 @@ export interface QinlingJobStatus {
   upcoming?: string[];
   /** Run requests taken, oldest first: those still in the spec, and the last few before. */
   runRequests?: HandledRunRequest[];
+  /** The last runs, newest first, kept when their Jobs are gone (missed slots too). */
+  recentRuns?: RunRecord[];
+  /** Runs that ended Succeeded / Failed, counted once each (missedRuns counts the missed). */
+  succeeded?: number;
+  failed?: number;
+  /** Failed runs since the last success. */
+  consecutiveFailures?: number;
+  lastSuccessTime?: string;
+  lastFailureTime?: string;
   /** The spec.nextExecutionTime override already applied (so it applies once). */
   appliedNextExecutionTime?: string;
   executions?: number;

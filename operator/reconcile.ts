@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
 import { operatorRunsAll } from '../domain/next.js';
-import { observeRun, type ObservedRun } from '../domain/observe.js';
+import { observeManualRun, observeRun, type ObservedRun } from '../domain/observe.js';
 import { owned, plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
 import { WITHDRAW_MARGIN_MS } from '../domain/early.js';
 import {
@@ -100,13 +100,16 @@ export class Reconciler {
   }
 
   private async observe(job: QinlingJob, cronJob: V1CronJob | undefined): Promise<Observed> {
-    const manualJobs = new Set<string>();
+    const manualRuns: NonNullable<Observed['manualRuns']> = [];
     for (const j of this.informers.runsOf(job.metadata.uid)) {
       const m = j.metadata;
-      if (m?.namespace === job.metadata.namespace && m.annotations?.[ANNOTATION_RUN_REQUEST] !== undefined)
-        manualJobs.add(m.name ?? '');
+      if (m?.namespace !== job.metadata.namespace || m.annotations?.[ANNOTATION_RUN_REQUEST] === undefined)
+        continue;
+      const failed = j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True');
+      const r = observeManualRun(j, job.metadata.uid, failed ? await this.podMessage(j) : undefined);
+      if (r) manualRuns.push(r);
     }
-    return { ...(cronJob ? { cronJob } : {}), runs: await this.observeRuns(job, cronJob), manualJobs };
+    return { ...(cronJob ? { cronJob } : {}), runs: await this.observeRuns(job, cronJob), manualRuns };
   }
 
   private async readCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {

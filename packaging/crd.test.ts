@@ -7,11 +7,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { FIELDS, MESSAGES } from '../domain/rules.js';
+import type {
+  Condition,
+  HandledRunRequest,
+  LastExecution,
+  QinlingJobStatus,
+  RunRecord,
+} from '../domain/types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Property extends Record<string, unknown> {
   'x-kubernetes-validations'?: { rule: string; message: string }[];
+}
+interface StatusSchema {
+  properties: Record<
+    string,
+    { properties?: Record<string, unknown>; items?: { properties?: Record<string, unknown> } }
+  >;
 }
 interface SpecSchema {
   properties: Record<string, Property>;
@@ -19,9 +32,80 @@ interface SpecSchema {
 }
 
 const crd = parse(readFileSync(join(root, 'crds/qinlingjob.yaml'), 'utf8')) as {
-  spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: SpecSchema } } } }[] };
+  spec: {
+    versions: { schema: { openAPIV3Schema: { properties: { spec: SpecSchema; status: StatusSchema } } } }[];
+  };
 };
 const spec = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec;
+const status = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.status;
+
+// Every field the operator can write, by the types themselves (Required: a new field must be
+// named here, or this does not compile). A field the schema lacks is pruned by the apiserver.
+const t = '2026-11-27T12:00:00Z';
+const lastExecution: Required<LastExecution> = {
+  scheduledTime: t,
+  jobName: 'j',
+  result: 'Succeeded',
+  startTime: t,
+  completionTime: t,
+  message: 'm',
+};
+const condition: Required<Condition> = {
+  type: 'Valid',
+  status: 'True',
+  reason: 'r',
+  message: 'm',
+  lastTransitionTime: t,
+  observedGeneration: 1,
+};
+const handled: Required<HandledRunRequest> = {
+  id: 'r',
+  acceptedAt: t,
+  requestedBy: 'u',
+  jobName: 'j',
+  started: true,
+  refused: 'x',
+};
+const record: Required<RunRecord> = {
+  scheduledTime: t,
+  trigger: 'manual',
+  attempt: 1,
+  result: 'Failed',
+  jobName: 'j',
+  runRequest: 'r',
+  requestedBy: 'u',
+  startTime: t,
+  completionTime: t,
+  httpStatus: 503,
+  message: 'm',
+};
+const fullStatus: Required<QinlingJobStatus> = {
+  phase: 'Running',
+  firstExecutionTime: t,
+  nextExecutionTime: t,
+  nextRunByOperator: true,
+  upcoming: [t],
+  runRequests: [handled],
+  recentRuns: [record],
+  succeeded: 1,
+  failed: 1,
+  consecutiveFailures: 1,
+  lastSuccessTime: t,
+  lastFailureTime: t,
+  appliedNextExecutionTime: t,
+  executions: 1,
+  remaining: 1,
+  lastScheduledTime: t,
+  countedTimes: [t],
+  claimedTimes: [t],
+  scheduledWith: { pattern: '* * * * *', timeZone: 'Etc/UTC' },
+  missedRuns: 1,
+  recentMisses: [t],
+  lastExecution,
+  conditions: [condition],
+  observedGeneration: 1,
+  cronJobName: 'c',
+};
 const CONSTRAINTS = ['type', 'maxLength', 'pattern', 'format', 'minimum', 'maximum', 'maxItems'];
 
 describe('crd: the schema says what domain/rules.ts says', () => {
@@ -57,5 +141,17 @@ describe('crd: the schema says what domain/rules.ts says', () => {
       '!has(self.count) || self.count <= 1 || has(self.pattern)': MESSAGES.countNeedsPattern,
       'has(self.pattern) == has(oldSelf.pattern)': MESSAGES.jobType,
     });
+  });
+
+  it('the status schema holds every field the operator writes, nested ones too (none is pruned)', () => {
+    const props = status?.properties ?? {};
+    expect(Object.keys(props).sort()).to.deep.equal(Object.keys(fullStatus).sort());
+    for (const [key, value] of Object.entries(fullStatus)) {
+      const item: unknown = Array.isArray(value) ? value[0] : value;
+      if (typeof item !== 'object' || item === null) continue;
+      const schema = props[key];
+      const inner = Array.isArray(value) ? schema?.items?.properties : schema?.properties;
+      expect(Object.keys(inner ?? {}).sort(), key).to.deep.equal(Object.keys(item).sort());
+    }
   });
 });

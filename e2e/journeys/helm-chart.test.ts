@@ -249,9 +249,11 @@ describe('journey: the Helm chart installed for real', function () {
   it('kubectl shows the job: columns, descriptions of every field, conditions and Events', async function () {
     this.timeout(60_000);
     const table = await kubectl('get', 'qjob', '-n', jobsNs.name);
-    expect(table.split('\n')[0]).to.match(/^NAME\s+JOB NAME\s+STATUS\s+PATTERN\s+NEXT\s+REMAINING\s+AGE$/);
+    expect(table.split('\n')[0]).to.match(
+      /^NAME\s+JOB NAME\s+STATUS\s+PATTERN\s+NEXT\s+REMAINING\s+LAST\s+AGE$/,
+    );
     expect(table.split('\n')[1]).to.match(
-      /^\S+\s+from-rest\s+Running\s+\* \* \* \* \*\s+\d{4}-\d\d-\d\dT\S+\s+[0-4]\s+\d+[sm]/,
+      /^\S+\s+from-rest\s+Running\s+\* \* \* \* \*\s+\d{4}-\d\d-\d\dT\S+\s+[0-4]\s+(Running|Succeeded)\s+\d+[sm]/,
     );
     const explain = await kubectl('explain', 'qinlingjob.spec');
     const crd = await kubectl('get', 'crd', CRD, '-o', 'json');
