@@ -307,6 +307,26 @@ describe('api: the facade over a fake store', () => {
     await call('DELETE', `/v1/jobs/${id}`, 'tok-a');
   });
 
+  it('POST /v1/jobs?dry_run=true: checked as a create, answered with its first runs, nothing stored', async () => {
+    const before = store.jobs.size;
+    const body = { name: 'try', function_id: FID, pattern: '*/20 * * * *', count: 2 };
+    const r = await call('POST', '/v1/jobs?dry_run=true', 'tok-a', body);
+    expect(r.status).to.equal(200);
+    expect(r.json).to.deep.include({
+      name: 'try',
+      status: 'running',
+      count: 2,
+      project_id: 'proj-a',
+      first_execution_time: '2026-11-27T12:20:00Z',
+      next_execution_time: '2026-11-27T12:20:00Z',
+      first_runs: ['2026-11-27T12:20:00Z', '2026-11-27T12:40:00Z'],
+    });
+    expect(store.jobs.size).to.equal(before);
+    const bad = await call('POST', '/v1/jobs?dry_run=true', 'tok-a', { ...body, pattern: '61 * * * *' });
+    expect(bad.status).to.equal(400);
+    expect(bad.json?.faultstring).to.equal('The specified pattern is not valid: 61 * * * *');
+  });
+
   it('keeps projects apart: another project’s job is 404, its list empty; all_projects is admin-only', async () => {
     const mine = await post('tok-a', { pattern: '0 * * * *' });
     const id = String(mine.json?.id);

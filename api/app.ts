@@ -191,6 +191,10 @@ export function makeApp(d: AppDeps): Koa {
     }),
   );
   jobs.post('/', async (ctx) => {
+    if (/^(true|1|yes)$/i.test(String(ctx.query.dry_run ?? ''))) {
+      ctx.body = await d.service.dryRun(caller(ctx), ctx.request.body);
+      return;
+    }
     ctx.status = 201;
     const key = ctx.get('idempotency-key');
     ctx.body = await d.service.create(caller(ctx), ctx.request.body, key === '' ? undefined : key);

@@ -6,7 +6,7 @@ import { badRequest, DomainError } from '../domain/errors.js';
 import { wireRuns, type WireRuns } from '../domain/ledger.js';
 import { MESSAGES } from '../domain/rules.js';
 import type { QinlingJob, RunRequest } from '../domain/types.js';
-import { upcomingCount, wireSchedule, type WireSchedule } from '../domain/upcoming.js';
+import { DEFAULT_UPCOMING, upcomingCount, wireSchedule, type WireSchedule } from '../domain/upcoming.js';
 import {
   inputFromRunNow,
   specFromCreate,
@@ -195,6 +195,34 @@ export class JobService {
     } finally {
       release();
     }
+  }
+
+  /**
+   * A dry run of a create (`POST /v1/jobs?dry_run=true`): the same checks (body, namespace,
+   * quota, rights), nothing stored; the job as it would be, with its first runs.
+   */
+  async dryRun(caller: Caller, body: unknown): Promise<WireJob & { first_runs: string[] }> {
+    this.ready();
+    const now = this.now();
+    const spec = specFromCreate(body, now);
+    const ns = await this.store.namespaceOf(caller.projectId, false);
+    if (ns !== undefined) {
+      if (!this.served(ns))
+        throw new DomainError(
+          'Forbidden',
+          `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
+        );
+      this.checkQuota(ns, caller.projectId, spec.functionInput ?? '');
+      await this.authorize(caller, 'create', ns);
+    }
+    const job: QinlingJob = {
+      apiVersion: 'qinling.io/v1',
+      kind: 'QinlingJob',
+      metadata: { name: '', namespace: ns ?? '', uid: '', creationTimestamp: now.toISOString() },
+      spec,
+    };
+    const first = wireSchedule(job, zoneShown(job), now, DEFAULT_UPCOMING).runs.map((r) => r.time);
+    return { ...toWire(job, caller.projectId, now), first_runs: first };
   }
 
   /** Checks the quota counting in-flight creates, and holds one more until `release()`. */
