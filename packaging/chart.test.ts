@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import { makeApiMetrics } from '../api/metrics.js';
+import { makeMetrics } from '../operator/metrics.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const chart = join(root, 'charts/qinling-jobs');
@@ -80,5 +82,23 @@ describe('chart: charts/qinling-jobs', () => {
       }
     };
     walk(schema, '');
+  });
+});
+
+describe('chart: the PrometheusRule alerts on series the components export', () => {
+  it('every qinling_jobs_ series its expressions name is registered by the operator or the API', async () => {
+    const text = read(join(chart, 'templates/prometheusrule.yaml'));
+    const named = new Set(text.match(/\bqinling_jobs_[a-z_]+/g) ?? []);
+    expect(named.size).to.be.greaterThan(3);
+    const registries = [
+      makeMetrics(
+        () => [],
+        () => 0,
+      ).registry,
+      makeApiMetrics().registry,
+    ];
+    const exported = new Set<string>();
+    for (const r of registries) for (const m of await r.getMetricsAsJSON()) exported.add(m.name);
+    for (const n of named) expect(exported, n).to.include(n);
   });
 });
