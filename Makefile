@@ -87,6 +87,11 @@ bench-api: cluster-up crd ## facade vs direct apiserver latency with 1,000 and 1
 bench-skew: cluster-up crd ## lateness and lost runs: 200 jobs on one minute (CronJob-fired), 200 one-shots on one second (operator-fired)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/skew.js $(SKEW_ARGS)
 
+.PHONY: dashboard-pngs
+dashboard-pngs: cluster-up crd ## the chart's Grafana dashboard drawn from a real scrape (6 min) into docs/dashboard/*.png
+	@command -v rsvg-convert >/dev/null || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get install -y -qq librsvg2-bin >/dev/null; }
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/dashboard.js
+
 .PHONY: bench-list
 bench-list: build ## one unpaged list of 10,000 jobs of 64 KiB: facade RSS and /healthz latency meanwhile (no cluster)
 	node dist/e2e/bench/list.js --jobs 10000 --input-bytes 65536

@@ -35,6 +35,12 @@ export function makeMetrics(jobs: () => QinlingJob[], queueDepth: () => number) 
     help: 'Scheduled runs that did not start within their deadline (each also a MissedRun Event).',
     registers: [registry],
   });
+  const runsFinished = new Counter({
+    name: 'qinling_jobs_runs_finished_total',
+    help: 'Runs that ended, by result (Succeeded, Failed), each counted once (as status.succeeded/failed).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   const leader = new Gauge({
     name: 'qinling_jobs_leader',
     help: '1 while this replica leads.',
@@ -59,7 +65,16 @@ export function makeMetrics(jobs: () => QinlingJob[], queueDepth: () => number) 
     },
   });
   perJobSeries(registry, jobs, async () => (await leader.get()).values[0]?.value === 1);
-  return { registry, reconcileTotal, reconcileDuration, executionsStarted, scheduleSkew, missedRuns, leader };
+  return {
+    registry,
+    reconcileTotal,
+    reconcileDuration,
+    executionsStarted,
+    scheduleSkew,
+    missedRuns,
+    runsFinished,
+    leader,
+  };
 }
 
 export type Metrics = ReturnType<typeof makeMetrics>;

@@ -382,6 +382,9 @@ export class Reconciler {
         this.metrics.scheduleSkew.observe((r.startTime.getTime() - r.scheduledTime.getTime()) / 1000);
     }
     this.metrics.missedRuns.inc(p.missed);
+    const grew = (k: 'succeeded' | 'failed') => Math.max((p.status[k] ?? 0) - (job.status?.[k] ?? 0), 0);
+    this.metrics.runsFinished.inc({ result: 'Succeeded' }, grew('succeeded'));
+    this.metrics.runsFinished.inc({ result: 'Failed' }, grew('failed'));
     if (p.missed > 0) {
       this.log.warn(
         { namespace: job.metadata.namespace, job: job.metadata.name, missed: p.missed },

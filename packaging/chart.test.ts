@@ -85,20 +85,23 @@ describe('chart: charts/qinling-jobs', () => {
   });
 });
 
-describe('chart: the PrometheusRule alerts on series the components export', () => {
-  it('every qinling_jobs_ series its expressions name is registered by the operator or the API', async () => {
-    const text = read(join(chart, 'templates/prometheusrule.yaml'));
-    const named = new Set(text.match(/\bqinling_jobs_[a-z_]+/g) ?? []);
-    expect(named.size).to.be.greaterThan(3);
-    const registries = [
-      makeMetrics(
-        () => [],
-        () => 0,
-      ).registry,
-      makeApiMetrics().registry,
-    ];
-    const exported = new Set<string>();
-    for (const r of registries) for (const m of await r.getMetricsAsJSON()) exported.add(m.name);
-    for (const n of named) expect(exported, n).to.include(n);
-  });
+describe('chart: the PrometheusRule and the dashboard use series the components export', () => {
+  for (const file of ['templates/prometheusrule.yaml', 'dashboards/qinling-jobs.json'])
+    it(`every qinling_jobs_ series ${file} names is registered by the operator or the API`, async () => {
+      const text = read(join(chart, file));
+      const named = new Set(
+        (text.match(/\bqinling_jobs_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')),
+      );
+      expect(named.size).to.be.greaterThan(3);
+      const registries = [
+        makeMetrics(
+          () => [],
+          () => 0,
+        ).registry,
+        makeApiMetrics().registry,
+      ];
+      const exported = new Set<string>();
+      for (const r of registries) for (const m of await r.getMetricsAsJSON()) exported.add(m.name);
+      for (const n of named) expect(exported, n).to.include(n);
+    });
 });
