@@ -88,6 +88,19 @@ function quantile(
   return undefined;
 }
 
+/** What the panels read: the run and skew series of every scrape, the per-job ones of the last. */
+function kept(all: Scrape[]): Scrape[] {
+  const used = /^qinling_jobs_(runs_finished_total|missed_runs_total|schedule_skew_seconds_bucket)\b/;
+  return all.map((s, i) => ({
+    t: s.t,
+    series: Object.fromEntries(
+      Object.entries(s.series).filter(
+        ([k]) => used.test(k) || (i === all.length - 1 && k.startsWith('qinling_jobs_job_')),
+      ),
+    ),
+  }));
+}
+
 // ---- drawing -------------------------------------------------------------------------------
 
 const W = 800;
@@ -192,7 +205,7 @@ await ns.remove();
 runtime.close();
 
 mkdirSync(OUT, { recursive: true });
-writeFileSync(`${OUT}/scrapes.json`, JSON.stringify(scrapes));
+writeFileSync(`${OUT}/scrapes.json`, `${JSON.stringify(kept(scrapes))}\n`);
 const WINDOW = 300;
 const at = scrapes.map((s, i) => [s.t, i] as const);
 const dashboard = JSON.parse(
