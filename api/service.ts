@@ -337,7 +337,7 @@ export class JobService {
    */
   async runNow(caller: Caller, id: string, body: unknown, idempotencyKey?: string): Promise<WireRunRequest> {
     const functionInput = inputFromRunNow(body);
-    let job = await this.visible(caller, id, true);
+    const found = await this.visible(caller, id, true);
     const requestId = idempotencyKey
       ? `k-${createHash('sha256').update(`${caller.projectId}\n${idempotencyKey}`).digest('hex').slice(0, 32)}`
       : randomUUID();
@@ -351,7 +351,7 @@ export class JobService {
       job_id: j.metadata.uid,
       requested_by: request.requestedBy ?? '',
     });
-    for (let attempt = 0; ; attempt++) {
+    return this.onLatest(id, found, async (job, attempt) => {
       const taken = job.status?.runRequests ?? [];
       const asked = job.spec.runRequests ?? [];
       if (asked.some((r) => r.id === requestId) || taken.some((t) => t.id === requestId)) return answer(job);
@@ -366,22 +366,13 @@ export class JobService {
           `${MAX_RUN_REQUESTS} run requests are waiting for this job; retry later.`,
         );
       if (attempt === 0) await this.authorize(caller, 'patch', job.metadata.namespace);
-      try {
-        return answer(await this.store.update(job, { runRequests: [...waiting, request] }));
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-        if (attempt >= 4) throw new DomainError('Conflict', 'The job kept changing meanwhile; retry.');
-        const latest = await this.store.latest(job);
-        if (!latest) throw notFound(id);
-        job = latest;
-      }
-    }
+      return answer(await this.store.update(job, { runRequests: [...waiting, request] }));
+    });
   }
 
   /** Retries on a conflict with the latest version: the operator's status writes come and go. */
   async update(caller: Caller, id: string, body: unknown): Promise<WireJob> {
-    let job = await this.visible(caller, id, true);
-    for (let attempt = 0; ; attempt++) {
+    return this.onLatest(id, await this.visible(caller, id, true), async (job, attempt) => {
       const patch = specFromUpdate(body, job, this.now());
       if (Object.keys(patch).length === 0) return this.wire(job);
       if (patch.functionInput !== undefined)
@@ -392,8 +383,20 @@ export class JobService {
           job,
         );
       if (attempt === 0) await this.authorize(caller, 'patch', job.metadata.namespace);
+      return this.wire(await this.store.update(job, patch, this.now()));
+    });
+  }
+
+  /** `write` on the job, and again on its latest version after a conflict (5 tries in all). */
+  private async onLatest<T>(
+    id: string,
+    first: QinlingJob,
+    write: (job: QinlingJob, attempt: number) => Promise<T>,
+  ): Promise<T> {
+    let job = first;
+    for (let attempt = 0; ; attempt++) {
       try {
-        return this.wire(await this.store.update(job, patch, this.now()));
+        return await write(job, attempt);
       } catch (err) {
         if (!isConflict(err)) throw err;
         if (attempt >= 4) throw new DomainError('Conflict', 'The job kept changing meanwhile; retry.');

@@ -3,7 +3,7 @@ import type { V1CronJob } from '@kubernetes/client-node';
 import { defaultPlannerConfig } from './config.js';
 import { WITHDRAW_MARGIN_MS } from './early.js';
 import type { ObservedRun } from './observe.js';
-import { job, UID } from '../fakes/jobs.js';
+import { job, ownedCronJob } from '../fakes/jobs.js';
 import { plan } from './planner.js';
 import { ANNOTATION_GENERATION, ANNOTATION_SCHEDULED, type QinlingJobStatus } from './types.js';
 
@@ -14,14 +14,7 @@ const at = (offsetMs: number) => new Date(t + offsetMs);
 const NAME = `nightly-${t / 1000}`;
 
 const cronJob: V1CronJob = {
-  metadata: {
-    name: 'nightly',
-    uid: 'cj-uid',
-    creationTimestamp: new Date('2026-11-27T11:00:00Z'),
-    ownerReferences: [
-      { apiVersion: 'qinling.io/v1', kind: 'QinlingJob', name: 'nightly', uid: UID, controller: true },
-    ],
-  },
+  ...ownedCronJob('10 12 27 11 *'),
   spec: { schedule: '10 12 27 11 *', suspend: true, jobTemplate: {} },
   status: {},
 };

@@ -1,24 +1,14 @@
 import { expect } from 'chai';
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { V1Job } from '@kubernetes/client-node';
 import { defaultPlannerConfig as cfg } from './config.js';
-import { job, UID } from '../fakes/jobs.js';
+import { job, ownedCronJob, UID } from '../fakes/jobs.js';
 import { KEEP_HANDLED, planRunRequests } from './manual.js';
 import { plan } from './planner.js';
 import { observeRun } from './observe.js';
 import { ANNOTATION_RUN_REQUEST, type HandledRunRequest, type QinlingJobSpec } from './types.js';
 
 const NOW = new Date('2026-11-27T12:00:30.250Z');
-const cronJob: V1CronJob = {
-  metadata: {
-    name: 'nightly',
-    uid: 'cj-uid',
-    creationTimestamp: new Date('2026-11-27T11:00:00Z'),
-    ownerReferences: [
-      { apiVersion: 'qinling.io/v1', kind: 'QinlingJob', name: 'nightly', uid: UID, controller: true },
-    ],
-  },
-  spec: { schedule: '0 3 * * *', jobTemplate: {} },
-};
+const cronJob = ownedCronJob('0 3 * * *');
 const none = new Set<string>();
 const envOf = (j: V1Job | undefined) =>
   Object.fromEntries(
