@@ -8,6 +8,7 @@ import { MESSAGES } from '../domain/rules.js';
 import type { QinlingJob, RunRequest } from '../domain/types.js';
 import { DEFAULT_UPCOMING, upcomingCount, wireSchedule, type WireSchedule } from '../domain/upcoming.js';
 import {
+  finished,
   inputFromRunNow,
   specFromCreate,
   specFromUpdate,
@@ -62,6 +63,8 @@ const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 const notFound = (id: string) => new DomainError('NotFound', `Job not found [id=${id}]`);
+const noNamespace = (projectId: string) =>
+  new DomainError('Forbidden', `Project ${projectId} has no namespace for jobs on this cluster.`);
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
 
 /** `POST /v1/jobs/{id}/run` answers 202 with this: the request the operator will start once. */
@@ -183,11 +186,7 @@ export class JobService {
       !this.opts.namespaces &&
       (!caller.can || (await caller.can('create', '')));
     const ns = await this.store.namespaceOf(caller.projectId, make);
-    if (!this.served(ns))
-      throw new DomainError(
-        'Forbidden',
-        `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
-      );
+    if (!this.served(ns)) throw noNamespace(caller.projectId);
     const release = this.reserve(ns, caller.projectId, spec.functionInput ?? '');
     try {
       await this.authorize(caller, 'create', ns);
@@ -207,11 +206,7 @@ export class JobService {
     const spec = specFromCreate(body, now);
     const ns = await this.store.namespaceOf(caller.projectId, false);
     if (ns !== undefined) {
-      if (!this.served(ns))
-        throw new DomainError(
-          'Forbidden',
-          `Project ${caller.projectId} has no namespace for jobs on this cluster.`,
-        );
+      if (!this.served(ns)) throw noNamespace(caller.projectId);
       this.checkQuota(ns, caller.projectId, spec.functionInput ?? '');
       await this.authorize(caller, 'create', ns);
     }
@@ -355,9 +350,7 @@ export class JobService {
       const taken = job.status?.runRequests ?? [];
       const asked = job.spec.runRequests ?? [];
       if (asked.some((r) => r.id === requestId) || taken.some((t) => t.id === requestId)) return answer(job);
-      const phase = job.status?.phase;
-      if (job.spec.cancelled || phase === 'Done' || phase === 'Cancelled')
-        throw badRequest(MESSAGES.runFinished);
+      if (finished(job)) throw badRequest(MESSAGES.runFinished);
       const done = new Set(taken.filter((t) => t.started || t.refused).map((t) => t.id));
       const waiting = asked.filter((r) => !done.has(r.id));
       if (waiting.length >= MAX_RUN_REQUESTS)

@@ -320,11 +320,16 @@ function keptNext(job: QinlingJob, now: Date): string | undefined {
   return next && new Date(next).getTime() > now.getTime() ? next : undefined;
 }
 
+/** Done or cancelled (asked, or observed): a job no update or run by hand may change. */
+export function finished(job: QinlingJob): boolean {
+  const phase = job.status?.phase;
+  return job.spec.cancelled === true || phase === 'Done' || phase === 'Cancelled';
+}
+
 /** A PUT /v1/jobs/{id} body against the current job -> the spec fields to change. */
 export function specFromUpdate(raw: unknown, job: QinlingJob, now: Date): Partial<QinlingJobSpec> {
   const b = updateBody.check(raw);
-  const phase = job.status?.phase;
-  if (phase === 'Done' || phase === 'Cancelled' || job.spec.cancelled) throw badRequest(MESSAGES.finished);
+  if (finished(job)) throw badRequest(MESSAGES.finished);
   const patch: Partial<QinlingJobSpec> = {};
   const name = text(b.name);
   if (name !== undefined) patch.name = name;
