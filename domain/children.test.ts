@@ -128,3 +128,30 @@ describe('children: other env values are still literal, with $ escaped', () => {
     expect(escapeEnv('a$(b)$$c')).to.equal('a$$(b)$$$$c');
   });
 });
+
+describe('children: a job that may retry (maxAttempts)', () => {
+  const env = (o: V1CronJob) =>
+    Object.fromEntries(
+      (o.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]),
+    );
+  it('its pods get the policy, and its Jobs the time every attempt and backoff can take', () => {
+    const cj = cronJobOf(
+      job({ maxAttempts: 3, minBackoffSeconds: 5, maxBackoffSeconds: 8, attemptDeadlineSeconds: 10 }),
+    );
+    expect(env(cj)).to.include({
+      QJ_MAX_ATTEMPTS: '3',
+      QJ_MIN_BACKOFF_SECONDS: '5',
+      QJ_MAX_BACKOFF_SECONDS: '8',
+      QJ_TIMEOUT_SECONDS: '10',
+      QJ_TERMINATION_LOG: '/dev/termination-log',
+    });
+    expect(cj.spec?.jobTemplate.spec?.activeDeadlineSeconds).to.equal(3 * 10 + 5 + 8 + 60);
+    expect(cj.spec?.jobTemplate.spec?.backoffLimit).to.equal(0); // the pod retries, not the Job
+  });
+  it('a job without one: a single attempt of the operator’s timeout, as before', () => {
+    const cj = cronJobOf(job({}));
+    expect(env(cj)).to.not.have.any.keys('QJ_MAX_ATTEMPTS', 'QJ_MIN_BACKOFF_SECONDS');
+    expect(env(cj).QJ_TIMEOUT_SECONDS).to.equal(String(cfg.invokeTimeoutSeconds));
+    expect(cj.spec?.jobTemplate.spec?.activeDeadlineSeconds).to.equal(cfg.invokeTimeoutSeconds + 60);
+  });
+});

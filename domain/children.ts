@@ -11,6 +11,7 @@ import type {
   V1OwnerReference,
 } from '@kubernetes/client-node';
 import type { PlannerConfig } from './config.js';
+import { budgetSeconds, retryOf } from './retry.js';
 import {
   ANNOTATION_GENERATION,
   ANNOTATION_INPUT_SHA256,
@@ -72,8 +73,12 @@ function labels(job: QinlingJob): Record<string, string> {
   return l;
 }
 
+/** The kubelet's default terminationMessagePath, which our containers keep. */
+export const TERMINATION_LOG = '/dev/termination-log';
+
 function invokerEnv(job: QinlingJob, cfg: PlannerConfig): V1EnvVar[] {
   const s = job.spec;
+  const retry = retryOf(s, cfg);
   const env: V1EnvVar[] = [
     { name: 'QJ_RUNTIME_MODE', value: cfg.runtimeMode },
     { name: 'QJ_RUNTIME_URL', value: escapeEnv(cfg.runtimeUrl) },
@@ -88,7 +93,16 @@ function invokerEnv(job: QinlingJob, cfg: PlannerConfig): V1EnvVar[] {
       name: 'QJ_FUNCTION_INPUT',
       valueFrom: { configMapKeyRef: { name: inputConfigMapName(job.metadata.name), key: INPUT_KEY } },
     },
-    { name: 'QJ_TIMEOUT_SECONDS', value: String(cfg.invokeTimeoutSeconds) },
+    { name: 'QJ_TIMEOUT_SECONDS', value: String(retry.attemptDeadlineSeconds) },
+    ...(retry.maxAttempts > 1
+      ? [
+          { name: 'QJ_MAX_ATTEMPTS', value: String(retry.maxAttempts) },
+          { name: 'QJ_MIN_BACKOFF_SECONDS', value: String(retry.minBackoffSeconds) },
+          { name: 'QJ_MAX_BACKOFF_SECONDS', value: String(retry.maxBackoffSeconds) },
+        ]
+      : []),
+    // Where the pod reports its attempts: the container's terminationMessagePath (the default).
+    { name: 'QJ_TERMINATION_LOG', value: TERMINATION_LOG },
     {
       name: 'QJ_SCHEDULED_TIME',
       valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION_SCHEDULED}']` } },
@@ -112,8 +126,9 @@ function jobTemplate(job: QinlingJob, cfg: PlannerConfig): V1JobTemplateSpec {
   return {
     metadata: { labels: l },
     spec: {
-      backoffLimit: 0, // Qinling never retried a run; a retry is a second call to the function.
-      activeDeadlineSeconds: cfg.invokeTimeoutSeconds + 60,
+      // One pod per run: retries (retry.ts) are the pod's, with the backoff the job asks for.
+      backoffLimit: 0,
+      activeDeadlineSeconds: budgetSeconds(retryOf(job.spec, cfg)) + 60,
       template: {
         metadata: {
           labels: l,
@@ -138,6 +153,7 @@ function jobTemplate(job: QinlingJob, cfg: PlannerConfig): V1JobTemplateSpec {
               image: cfg.invokerImage,
               args: ['invoke'],
               env: invokerEnv(job, cfg),
+              terminationMessagePath: TERMINATION_LOG,
               terminationMessagePolicy: 'FallbackToLogsOnError',
               resources: {
                 requests: { cpu: '10m', memory: '32Mi' },

@@ -82,3 +82,22 @@ describe('ledger: what ran', () => {
     expect(httpStatusOf('exit code 11: runtime unreachable: ECONNREFUSED')).to.equal(undefined);
   });
 });
+
+describe('ledger: a run that retried', () => {
+  it('shows each attempt, the last one’s HTTP status, and counts the run once', () => {
+    const attempts = [
+      { attempt: 1, httpStatus: 503, message: 'runtime answered HTTP 503' },
+      { attempt: 2, httpStatus: 503, message: 'runtime answered HTTP 503' },
+      { attempt: 3, httpStatus: 200, message: 'runtime answered HTTP 200' },
+    ];
+    const f = foldRuns({}, [run(1, 'Succeeded', { attempts })], []);
+    expect(f.recentRuns[0]).to.deep.include({ result: 'Succeeded', attempt: 3, httpStatus: 200, attempts });
+    expect(f.counters).to.include({ succeeded: 1, failed: 0 });
+  });
+  it('a single attempt keeps the record short (no attempts list)', () => {
+    const one = [{ attempt: 1, httpStatus: 503, message: 'runtime answered HTTP 503' }];
+    const f = foldRuns({}, [run(1, 'Failed', { attempts: one })], []);
+    expect(f.recentRuns[0]).to.include({ attempt: 1, httpStatus: 503 });
+    expect(f.recentRuns[0]).to.not.have.property('attempts');
+  });
+});

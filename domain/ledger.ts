@@ -34,11 +34,12 @@ export function httpStatusOf(message: string | undefined): number | undefined {
 
 function recordOf(r: SeenRun): RunRecord {
   const trigger = r.requestId ? 'manual' : r.byOperator ? 'operator' : 'schedule';
-  const http = httpStatusOf(r.message);
+  const last = r.attempts?.at(-1);
+  const http = last ? last.httpStatus : httpStatusOf(r.message);
   return {
     scheduledTime: r.scheduledTime.toISOString(),
     trigger,
-    attempt: 1,
+    attempt: last?.attempt ?? 1,
     result: r.result,
     jobName: r.jobName,
     ...(r.requestId ? { runRequest: r.requestId } : {}),
@@ -47,6 +48,7 @@ function recordOf(r: SeenRun): RunRecord {
     ...(r.completionTime ? { completionTime: r.completionTime.toISOString() } : {}),
     ...(http !== undefined ? { httpStatus: http } : {}),
     ...(r.message ? { message: r.message.slice(0, 256) } : {}),
+    ...(r.attempts && r.attempts.length > 1 ? { attempts: r.attempts } : {}),
   };
 }
 
@@ -117,6 +119,8 @@ export interface WireRuns {
     completion_time: string | null;
     http_status: number | null;
     message: string | null;
+    /** Each call, for a run that retried. */
+    attempts: { attempt: number; start_time: string | null; http_status: number | null; message: string }[];
   }[];
   succeeded: number;
   failed: number;
@@ -155,6 +159,12 @@ export function wireRuns(job: QinlingJob, q: { limit?: unknown; marker?: unknown
       completion_time: wireTime(r.completionTime),
       http_status: r.httpStatus ?? null,
       message: r.message ?? null,
+      attempts: (r.attempts ?? []).map((a) => ({
+        attempt: a.attempt,
+        start_time: wireTime(a.startTime),
+        http_status: a.httpStatus ?? null,
+        message: a.message,
+      })),
     })),
     succeeded: st.succeeded ?? 0,
     failed: st.failed ?? 0,

@@ -5,8 +5,17 @@ import {
   ANNOTATION_GENERATION,
   ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
+  type RunAttempt,
   type RunResult,
 } from './types.js';
+
+/** What a run's pod said when it ended (read by the operator, once per Job). */
+export interface PodReport {
+  /** "exit code N" and the reason, as the pod told it. */
+  message?: string;
+  /** Each call it made, when it reported them (retry.ts). */
+  attempts?: RunAttempt[];
+}
 
 export interface ObservedRun {
   jobName: string;
@@ -22,6 +31,8 @@ export interface ObservedRun {
   generation?: number;
   /** Being deleted (its pods first: a withdrawn early run). */
   deleting?: boolean;
+  /** The calls its pod made, when it reported them. */
+  attempts?: RunAttempt[];
 }
 
 /** Set by `kubectl create job --from=cronjob/…` on the Jobs it makes: never a scheduled run. */
@@ -64,36 +75,36 @@ export function scheduledTimeOf(
 export function observeRun(
   job: V1Job,
   cronJob: V1CronJob | undefined,
-  podMessage?: string,
+  pod?: PodReport,
   ownerUid?: string,
 ): ObservedRun | undefined {
   const scheduledTime = scheduledTimeOf(job, cronJob, ownerUid);
   if (!scheduledTime) return undefined;
   const byOperator =
     ownerUid !== undefined && job.metadata?.ownerReferences?.some((o) => o.controller && o.uid === ownerUid);
-  return { ...runOf(job, scheduledTime, podMessage), ...(byOperator ? { byOperator: true } : {}) };
+  return { ...runOf(job, scheduledTime, pod), ...(byOperator ? { byOperator: true } : {}) };
 }
 
 /** A run by hand's Job (manual.ts), with its request id; undefined for any other Job. */
 export function observeManualRun(
   job: V1Job,
   ownerUid: string,
-  podMessage?: string,
+  pod?: PodReport,
 ): (ObservedRun & { requestId: string }) | undefined {
   const a = job.metadata?.annotations ?? {};
   const requestId = a[ANNOTATION_RUN_REQUEST];
   const at = new Date(a[ANNOTATION_SCHEDULED] ?? '');
   const ours = job.metadata?.ownerReferences?.some((o) => o.controller && o.uid === ownerUid);
   if (requestId === undefined || !ours || Number.isNaN(at.getTime())) return undefined;
-  return { ...runOf(job, at, podMessage), byOperator: true, requestId };
+  return { ...runOf(job, at, pod), byOperator: true, requestId };
 }
 
-function runOf(job: V1Job, scheduledTime: Date, podMessage: string | undefined): ObservedRun {
+function runOf(job: V1Job, scheduledTime: Date, pod: PodReport | undefined): ObservedRun {
   const conds = job.status?.conditions ?? [];
   const has = (type: string) => conds.find((c) => c.type === type && c.status === 'True');
   const failed = has('Failed');
   const result: RunResult = has('Complete') ? 'Succeeded' : failed ? 'Failed' : 'Running';
-  const parts = [failed?.message, podMessage?.trim()].filter((x): x is string => !!x);
+  const parts = [failed?.message, failed ? pod?.message?.trim() : undefined].filter((x): x is string => !!x);
   const generation = Number(job.metadata?.annotations?.[ANNOTATION_GENERATION] ?? NaN);
   return {
     jobName: job.metadata?.name ?? '',
@@ -105,5 +116,6 @@ function runOf(job: V1Job, scheduledTime: Date, podMessage: string | undefined):
     ...(parts.length > 0 ? { message: parts.join(': ') } : {}),
     ...(Number.isInteger(generation) ? { generation } : {}),
     ...(job.metadata?.deletionTimestamp ? { deleting: true } : {}),
+    ...(pod?.attempts && pod.attempts.length > 0 ? { attempts: pod.attempts } : {}),
   };
 }

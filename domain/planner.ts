@@ -74,6 +74,7 @@ export function validate(job: QinlingJob): string | undefined {
   if (!s.pattern && !s.firstExecutionTime) return MESSAGES.whenRequired;
   if (!s.pattern && (s.count ?? 1) > 1) return MESSAGES.countNeedsPattern;
   if (s.count !== undefined && s.count < 1) return MESSAGES.countPositive;
+  if ((s.minBackoffSeconds ?? 1) > (s.maxBackoffSeconds ?? Infinity)) return MESSAGES.backoffOrder;
   for (const t of [s.firstExecutionTime, s.nextExecutionTime]) {
     if (t !== undefined && Number.isNaN(Date.parse(t))) return `Invalid time: ${t}`;
   }

@@ -23,6 +23,7 @@ export const MESSAGES = {
   status: 'Invalid status.',
   ahead: 'Execution time must be at least 1 minute in the future.',
   bodyObject: 'The request body must be a JSON object.',
+  backoffOrder: 'min_backoff_seconds must not be greater than max_backoff_seconds.',
 } as const;
 
 /** The JSON Schema keywords our fields use; the same subset the apiserver and Ajv both know. */
@@ -109,7 +110,29 @@ export const FIELDS: readonly FieldRule[] = [
   { crd: 'cancelled', schema: { type: 'boolean' } },
   // Its items' rules are the CRD's (REST adds entries through POST /v1/jobs/{id}/run only).
   { crd: 'runRequests', schema: { type: 'array', maxItems: 10 } },
+  // Policies (issue 16): each optional, off when absent, so a Qinling job behaves as Qinling's did.
+  { crd: 'maxAttempts', wire: 'max_attempts', schema: { type: 'integer', minimum: 1, maximum: 10 } },
+  {
+    crd: 'minBackoffSeconds',
+    wire: 'min_backoff_seconds',
+    schema: { type: 'integer', minimum: 1, maximum: 3600 },
+  },
+  {
+    crd: 'maxBackoffSeconds',
+    wire: 'max_backoff_seconds',
+    schema: { type: 'integer', minimum: 1, maximum: 3600 },
+  },
+  {
+    crd: 'attemptDeadlineSeconds',
+    wire: 'attempt_deadline_seconds',
+    schema: { type: 'integer', minimum: 1, maximum: 3600 },
+  },
 ];
+
+/** The policy fields, by their REST names: optional keys of a job, shown only when set. */
+export const POLICY_FIELDS = FIELDS.filter((f) =>
+  ['maxAttempts', 'minBackoffSeconds', 'maxBackoffSeconds', 'attemptDeadlineSeconds'].includes(f.crd),
+);
 
 /** The constraints a REST body's value of `rule`'s field must meet (null means unset there). */
 export function wireSchema(

@@ -43,6 +43,12 @@ export interface QinlingJobSpec {
   cancelled?: boolean;
   /** Runs asked for now: each new entry starts exactly one run, once (status.runRequests says which). */
   runRequests?: RunRequest[];
+  /** Calls per run at most: a transient failure is called again after a backoff (retry.ts). */
+  maxAttempts?: number;
+  minBackoffSeconds?: number;
+  maxBackoffSeconds?: number;
+  /** Bound on one call to the runtime (the operator's default otherwise). */
+  attemptDeadlineSeconds?: number;
 }
 
 /** One run asked for by hand (REST POST /v1/jobs/{id}/run, or an entry added with kubectl). */
@@ -86,6 +92,16 @@ export interface RunRecord {
   /** The runtime's answer where the invoker reported it (a failed run's); a Succeeded run had a 2xx. */
   httpStatus?: number;
   message?: string;
+  /** Each call of a run that may retry, as its pod reported them (retry.ts). */
+  attempts?: RunAttempt[];
+}
+
+/** One call to the runtime within a run. */
+export interface RunAttempt {
+  attempt: number;
+  startTime?: string;
+  httpStatus?: number;
+  message: string;
 }
 export type RunResult = 'Running' | 'Succeeded' | 'Failed';
 

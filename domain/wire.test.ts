@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { DomainError } from './errors.js';
+import { MESSAGES } from './rules.js';
 import type { QinlingJob } from './types.js';
 import { readTime, specFromCreate, specFromUpdate, toWire, wireTime } from './wire.js';
 
@@ -391,4 +392,50 @@ describe('wire: the CRD refuses what the REST API refuses', () => {
   }
   it('function_version: the largest safe integer', () =>
     expect(fields.functionVersion?.maximum).to.equal(Number.MAX_SAFE_INTEGER));
+});
+
+describe('wire: policies are optional keys (issue 16)', () => {
+  const policies = {
+    max_attempts: 3,
+    min_backoff_seconds: 2,
+    max_backoff_seconds: 30,
+    attempt_deadline_seconds: 10,
+  };
+  it('a create takes them into the spec', () =>
+    expect(create({ pattern: '* * * * *', ...policies })).to.deep.include({
+      maxAttempts: 3,
+      minBackoffSeconds: 2,
+      maxBackoffSeconds: 30,
+      attemptDeadlineSeconds: 10,
+    }));
+  it('a job that sets them shows them; one that does not shows the 14 fields only', () => {
+    const set = toWire(job({ pattern: '* * * * *', maxAttempts: 3, attemptDeadlineSeconds: 10 }), 'p');
+    expect(set).to.include({ max_attempts: 3, attempt_deadline_seconds: 10 });
+    expect(set).to.not.have.property('min_backoff_seconds');
+    expect(Object.keys(toWire(job({ pattern: '* * * * *' }), 'p'))).to.have.length(14);
+  });
+  it('an update changes one, null leaves it', () => {
+    const j = job({ pattern: '* * * * *', maxAttempts: 3 }, { phase: 'Running' });
+    expect(specFromUpdate({ max_attempts: 5 }, j, now)).to.deep.equal({ maxAttempts: 5 });
+    expect(specFromUpdate({ max_attempts: null }, j, now)).to.deep.equal({});
+  });
+  const bad: [string, Record<string, unknown>, string][] = [
+    ['11 attempts', { max_attempts: 11 }, 'Invalid max_attempts: must be an integer from 1 to 10.'],
+    ['0 attempts', { max_attempts: 0 }, 'Invalid max_attempts: must be an integer from 1 to 10.'],
+    ['a string', { attempt_deadline_seconds: '10' }, 'Invalid attempt_deadline_seconds: must be an integer.'],
+    ['min above max', { min_backoff_seconds: 10, max_backoff_seconds: 5 }, MESSAGES.backoffOrder],
+  ];
+  for (const [name, body, msg] of bad)
+    it(`refuses ${name}`, () =>
+      expect(refused(() => create({ pattern: '* * * * *', ...body }))).to.equal(msg));
+  it('refuses min above the max the job already has', () =>
+    expect(
+      refused(() =>
+        specFromUpdate(
+          { min_backoff_seconds: 40 },
+          job({ pattern: '* * * * *', maxBackoffSeconds: 30 }),
+          now,
+        ),
+      ),
+    ).to.equal(MESSAGES.backoffOrder));
 });

@@ -5,13 +5,21 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { badRequest } from './errors.js';
 import { intendedNext } from './next.js';
 import { firstRun, parsePattern, ScheduleError } from './schedule.js';
-import { FIELDS, fieldMessage, MAX_INPUT_BYTES, MESSAGES, wireSchema, type FieldRule } from './rules.js';
+import {
+  FIELDS,
+  fieldMessage,
+  MAX_INPUT_BYTES,
+  MESSAGES,
+  POLICY_FIELDS,
+  wireSchema,
+  type FieldRule,
+} from './rules.js';
 import type { Phase, QinlingJob, QinlingJobSpec } from './types.js';
 
 export { MAX_INPUT_BYTES } from './rules.js';
 
-/** The 14 fields of a job, exactly. */
-export interface WireJob {
+/** The 14 fields of a Qinling job, exactly; and a policy's key where one is set (issue 16). */
+export interface WireJob extends WirePolicies {
   id: string;
   name: string | null;
   function_id: string | null;
@@ -27,6 +35,40 @@ export interface WireJob {
   created_at: string | null;
   updated_at: string | null;
 }
+
+/** Optional keys, absent unless the job sets them: a job made through Qinling's API shows none. */
+export interface WirePolicies {
+  max_attempts?: number;
+  min_backoff_seconds?: number;
+  max_backoff_seconds?: number;
+  attempt_deadline_seconds?: number;
+}
+
+/** The policies a job sets, by their REST names. */
+function wirePolicies(spec: QinlingJobSpec): WirePolicies {
+  const out: Record<string, unknown> = {};
+  for (const f of POLICY_FIELDS) {
+    const v = spec[f.crd];
+    if (v !== undefined && f.wire) out[f.wire] = v;
+  }
+  return out;
+}
+
+/** The policy keys of a REST body -> the spec fields they set (null: leave as it is). */
+function policiesFrom(b: Record<string, unknown>, current: QinlingJobSpec = {}): Partial<QinlingJobSpec> {
+  const out: Record<string, unknown> = {};
+  for (const f of POLICY_FIELDS) if (f.wire && given(b[f.wire])) out[f.crd] = b[f.wire];
+  const merged = { ...current, ...out };
+  if (
+    merged.minBackoffSeconds !== undefined &&
+    merged.maxBackoffSeconds !== undefined &&
+    merged.minBackoffSeconds > merged.maxBackoffSeconds
+  )
+    throw badRequest(MESSAGES.backoffOrder);
+  return out;
+}
+
+const POLICY_WIRE = POLICY_FIELDS.flatMap((f) => (f.wire ? [f.wire] : []));
 
 export const ANNOTATION_UPDATED_AT = 'qinling.io/updated-at';
 const MIN_LEAD_MS = 60_000;
@@ -147,6 +189,7 @@ export function toWire(
     project_id: projectId,
     created_at: wireTime(job.metadata.creationTimestamp),
     updated_at: wireTime(job.metadata.annotations?.[ANNOTATION_UPDATED_AT]),
+    ...wirePolicies(s),
   };
 }
 
@@ -222,8 +265,9 @@ const createBody = body([
   'first_execution_time',
   'pattern',
   'count',
+  ...POLICY_WIRE,
 ]);
-const updateBody = body(['name', 'pattern', 'next_execution_time', 'function_input'], {
+const updateBody = body(['name', 'pattern', 'next_execution_time', 'function_input', ...POLICY_WIRE], {
   status: [STATUS_RULE, { type: 'string', nullable: true, enum: ['running', 'paused', 'cancelled', null] }],
 });
 
@@ -311,7 +355,7 @@ export function specFromCreate(raw: unknown, now: Date): QinlingJobSpec {
   if (pattern) spec.pattern = pattern;
   if (count !== undefined) spec.count = count;
   if (first) spec.firstExecutionTime = wireTime(first) ?? undefined;
-  return spec;
+  return { ...spec, ...policiesFrom(b) };
 }
 
 /** The next run the job shows now, if it is still ahead (the one a pattern change keeps). */
@@ -330,7 +374,7 @@ export function finished(job: QinlingJob): boolean {
 export function specFromUpdate(raw: unknown, job: QinlingJob, now: Date): Partial<QinlingJobSpec> {
   const b = updateBody.check(raw);
   if (finished(job)) throw badRequest(MESSAGES.finished);
-  const patch: Partial<QinlingJobSpec> = {};
+  const patch: Partial<QinlingJobSpec> = policiesFrom(b, job.spec);
   const name = text(b.name);
   if (name !== undefined) patch.name = name;
   const functionInput = input(b.function_input);

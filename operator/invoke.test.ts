@@ -11,7 +11,11 @@ import {
   waitMs,
 } from './invoke.js';
 import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readAttemptReport } from '../domain/retry.js';
 
 const base = {
   QJ_RUNTIME_URL: 'http://runtime:7070/',
@@ -227,5 +231,112 @@ describe('invoke: a run made early calls at its time, not before', () => {
       console.log = was;
       server.close();
     }
+  });
+});
+
+describe('invoke: retries (maxAttempts)', () => {
+  /** A runtime answering each call with the next status of `answers` (the last one after that). */
+  async function runtime(answers: number[]) {
+    const calls: { key: string; attempt: string; at: number }[] = [];
+    const server = createServer((req, res) => {
+      calls.push({
+        key: String(req.headers['idempotency-key']),
+        attempt: String(req.headers['x-qinling-attempt']),
+        at: Date.now(),
+      });
+      req.resume();
+      res.statusCode = answers[Math.min(calls.length - 1, answers.length - 1)] ?? 200;
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { calls, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  }
+
+  async function quietly<T>(f: () => Promise<T>): Promise<T> {
+    const [log, error] = [console.log, console.error];
+    console.log = console.error = () => {};
+    try {
+      return await f();
+    } finally {
+      [console.log, console.error] = [log, error];
+    }
+  }
+
+  const termination = () => join(mkdtempSync(join(tmpdir(), 'invoke-')), 'termination-log');
+
+  it('fails twice, then succeeds: 3 calls, one key, attempts 1 2 3, backoff doubling; each reported', async () => {
+    const rt = await runtime([503, 500, 200]);
+    const file = termination();
+    try {
+      const code = await quietly(() =>
+        runInvoke({
+          ...base,
+          QJ_RUNTIME_URL: rt.url,
+          QJ_MAX_ATTEMPTS: '5',
+          QJ_MIN_BACKOFF_SECONDS: '1',
+          QJ_TERMINATION_LOG: file,
+        }),
+      );
+      expect(code).to.equal(EXIT.ok);
+      expect(rt.calls.map((c) => c.attempt)).to.deep.equal(['1', '2', '3']);
+      expect(new Set(rt.calls.map((c) => c.key))).to.deep.equal(
+        new Set(['job-uid/2026-11-27T12:01:00.000Z']),
+      );
+      const [a, b, c] = rt.calls.map((x) => x.at);
+      expect((b ?? 0) - (a ?? 0)).to.be.at.least(1000); // 1 s, then 2 s
+      expect((c ?? 0) - (b ?? 0)).to.be.at.least(2000);
+      const reported = readAttemptReport(readFileSync(file, 'utf8'));
+      expect(reported?.map((x) => [x.attempt, x.httpStatus])).to.deep.equal([
+        [1, 503],
+        [2, 500],
+        [3, 200],
+      ]);
+    } finally {
+      rt.server.close();
+    }
+  });
+
+  it('a refusal (4xx) is never called again', async () => {
+    const rt = await runtime([404, 200]);
+    try {
+      const code = await quietly(() => runInvoke({ ...base, QJ_RUNTIME_URL: rt.url, QJ_MAX_ATTEMPTS: '3' }));
+      expect(code).to.equal(EXIT.refused);
+      expect(rt.calls).to.have.length(1);
+    } finally {
+      rt.server.close();
+    }
+  });
+
+  it('always transient: exactly maxAttempts calls, then exit 11 with every attempt reported', async () => {
+    const rt = await runtime([429]);
+    const file = termination();
+    try {
+      const code = await quietly(() =>
+        runInvoke({ ...base, QJ_RUNTIME_URL: rt.url, QJ_MAX_ATTEMPTS: '2', QJ_TERMINATION_LOG: file }),
+      );
+      expect(code).to.equal(EXIT.transient);
+      expect(rt.calls).to.have.length(2);
+      expect(readAttemptReport(readFileSync(file, 'utf8'))).to.have.length(2);
+    } finally {
+      rt.server.close();
+    }
+  });
+
+  it('without maxAttempts one call, as Qinling: no retry', async () => {
+    const rt = await runtime([503, 200]);
+    try {
+      expect(await quietly(() => runInvoke({ ...base, QJ_RUNTIME_URL: rt.url }))).to.equal(EXIT.transient);
+      expect(rt.calls.map((c) => c.attempt)).to.deep.equal(['1']);
+    } finally {
+      rt.server.close();
+    }
+  });
+
+  it('a policy out of range is a permanent failure, nothing sent', () => {
+    expect(() => buildInvocation({ ...base, QJ_MAX_ATTEMPTS: '11' })).to.throw(
+      ConfigError,
+      /QJ_MAX_ATTEMPTS/,
+    );
+    expect(() => buildInvocation({ ...base, QJ_MIN_BACKOFF_SECONDS: '0' })).to.throw(ConfigError);
   });
 });

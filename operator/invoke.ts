@@ -1,13 +1,18 @@
-// `qinling-jobs invoke`: what every run's pod executes. It calls the function runtime once and
+// `qinling-jobs invoke`: what every run's pod executes. It calls the function runtime (again
+// after a backoff, when the job allows more than one attempt and the failure was transient) and
 // says how that went through its exit code: 0 done, 10 refused by the runtime (a 4xx: a retry
 // would be refused too), 11 transient (5xx, 429, timeout, no connection), 2 misconfigured (a
-// permanent failure, a target URL that would leave the http-mode template included). The
-// input travels as data (env to HTTP body), never through a shell; credentials come from env
-// filled from a Secret and are never printed.
+// permanent failure, a target URL that would leave the http-mode template included). Each
+// attempt is reported in the termination message (retry.ts). The input travels as data (env to
+// HTTP body), never through a shell; credentials come from env filled from a Secret and are
+// never printed.
 
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { attemptReport, backoffSeconds, type Retry } from '../domain/retry.js';
+import type { RunAttempt } from '../domain/types.js';
 
 export const EXIT = { ok: 0, misconfigured: 2, refused: 10, transient: 11 } as const;
 
@@ -16,6 +21,7 @@ export interface Invocation {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  retry: Pick<Retry, 'maxAttempts' | 'minBackoffSeconds' | 'maxBackoffSeconds'>;
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +98,7 @@ export function buildInvocation(env: Record<string, string | undefined>): Invoca
   const timeoutS = Number(env.QJ_TIMEOUT_SECONDS ?? '30');
   if (!Number.isInteger(timeoutS) || timeoutS < 1)
     throw new ConfigError('QJ_TIMEOUT_SECONDS must be a positive integer');
+  const retry = retryFromEnv(env);
   const at = scheduledTime(env);
   // A run by hand has a key of its own, never a scheduled slot's, and says who asked.
   const request = env.QJ_RUN_REQUEST;
@@ -112,7 +119,8 @@ export function buildInvocation(env: Record<string, string | undefined>): Invoca
     headers['content-type'] = 'application/json';
     const target = alias ? { function_alias: alias } : { function_id: functionId, function_version: version };
     const body = JSON.stringify({ ...target, input, sync: false, description: `Created by Job ${jobId}` });
-    return { url: `${base.replace(/\/+$/, '')}/v1/executions`, headers, body, timeoutMs: timeoutS * 1000 };
+    const url = `${base.replace(/\/+$/, '')}/v1/executions`;
+    return { url, headers, body, timeoutMs: timeoutS * 1000, retry };
   }
   if (mode === 'http') {
     if (token) headers.authorization = `Bearer ${token}`;
@@ -123,9 +131,27 @@ export function buildInvocation(env: Record<string, string | undefined>): Invoca
       function_version: String(version),
       job_id: jobId,
     });
-    return { url, headers, body: input, timeoutMs: timeoutS * 1000 };
+    return { url, headers, body: input, timeoutMs: timeoutS * 1000, retry };
   }
   throw new ConfigError(`QJ_RUNTIME_MODE must be qinling or http, not "${mode}"`);
+}
+
+/** The job's retry policy, as the operator put it in the pod's env (one attempt when absent). */
+export function retryFromEnv(env: Record<string, string | undefined>): Invocation['retry'] {
+  const int = (name: string, dflt: number, max: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new ConfigError(`${name} must be an integer from 1 to ${max}`);
+    return n;
+  };
+  const minBackoffSeconds = int('QJ_MIN_BACKOFF_SECONDS', 1, 3600);
+  return {
+    maxAttempts: int('QJ_MAX_ATTEMPTS', 1, 10),
+    minBackoffSeconds,
+    maxBackoffSeconds: Math.max(int('QJ_MAX_BACKOFF_SECONDS', 60, 3600), minBackoffSeconds),
+  };
 }
 
 function isJson(s: string): boolean {
@@ -212,8 +238,32 @@ export async function runInvoke(env: Record<string, string | undefined>): Promis
     await sleep(Math.max(wait - (Date.now() - start), 0));
   }
   const target = new URL(inv.url);
-  console.log(`invoke: POST ${target.origin}${target.pathname} for ${inv.headers['idempotency-key']}`);
-  let out: Outcome;
+  const attempts: RunAttempt[] = [];
+  let out: Outcome = { code: EXIT.transient, message: 'no attempt made' };
+  for (let n = 1; n <= inv.retry.maxAttempts; n++) {
+    const of = inv.retry.maxAttempts > 1 ? ` (attempt ${n} of ${inv.retry.maxAttempts})` : '';
+    console.log(`invoke: POST ${target.origin}${target.pathname} for ${inv.headers['idempotency-key']}${of}`);
+    const startTime = new Date().toISOString();
+    const call = await callOnce({ ...inv, headers: { ...inv.headers, 'x-qinling-attempt': String(n) } });
+    out = call.outcome;
+    attempts.push({
+      attempt: n,
+      startTime,
+      ...(call.httpStatus !== undefined ? { httpStatus: call.httpStatus } : {}),
+      message: out.message,
+    });
+    (out.code === EXIT.ok ? console.log : console.error)(`invoke: ${out.message}`);
+    if (out.code !== EXIT.transient || n === inv.retry.maxAttempts) break;
+    const wait = backoffSeconds(inv.retry, n);
+    console.error(`invoke: transient failure; attempt ${n + 1} in ${wait} s`);
+    await sleep(wait * 1000);
+  }
+  report(env.QJ_TERMINATION_LOG, attempts);
+  return out.code;
+}
+
+/** One call; its outcome and the runtime's HTTP status when it answered. */
+async function callOnce(inv: Invocation): Promise<{ outcome: Outcome; httpStatus?: number }> {
   try {
     const res = await fetch(inv.url, {
       method: 'POST',
@@ -222,10 +272,18 @@ export async function runInvoke(env: Record<string, string | undefined>): Promis
       signal: AbortSignal.timeout(inv.timeoutMs),
       redirect: 'error',
     });
-    out = classifyResponse(res.status, await res.text());
+    return { outcome: classifyResponse(res.status, await res.text()), httpStatus: res.status };
   } catch (err) {
-    out = classifyError(err, inv.timeoutMs);
+    return { outcome: classifyError(err, inv.timeoutMs) };
   }
-  (out.code === EXIT.ok ? console.log : console.error)(`invoke: ${out.message}`);
-  return out.code;
+}
+
+/** The attempts, as the container's termination message (best effort: a run's result is its exit code). */
+function report(path: string | undefined, attempts: RunAttempt[]): void {
+  if (!path) return;
+  try {
+    writeFileSync(path, attemptReport(attempts));
+  } catch (err) {
+    console.error(`invoke: could not write the termination message: ${(err as Error).message}`);
+  }
 }

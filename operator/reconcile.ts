@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
 import { operatorRunsAll } from '../domain/next.js';
-import { observeManualRun, observeRun, type ObservedRun } from '../domain/observe.js';
+import { observeManualRun, observeRun, type ObservedRun, type PodReport } from '../domain/observe.js';
+import { readAttemptReport, retryOf } from '../domain/retry.js';
 import { owned, plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
 import { WITHDRAW_MARGIN_MS } from '../domain/early.js';
 import {
@@ -37,8 +38,8 @@ export interface Outcome {
 }
 
 export class Reconciler {
-  /** Why a failed run failed, read once per Job from its pod. */
-  private readonly podMessages = new LRUCache<string, string>({ max: 10_000 });
+  /** What a finished run's pod said, read once per Job. */
+  private readonly podReports = new LRUCache<string, PodReport>({ max: 10_000 });
 
   constructor(
     private readonly kube: Kube,
@@ -105,8 +106,7 @@ export class Reconciler {
       const m = j.metadata;
       if (m?.namespace !== job.metadata.namespace || m.annotations?.[ANNOTATION_RUN_REQUEST] === undefined)
         continue;
-      const failed = j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True');
-      const r = observeManualRun(j, job.metadata.uid, failed ? await this.podMessage(j) : undefined);
+      const r = observeManualRun(j, job.metadata.uid, await this.podReportOf(job, j));
       if (r) manualRuns.push(r);
     }
     return { ...(cronJob ? { cronJob } : {}), runs: await this.observeRuns(job, cronJob), manualRuns };
@@ -211,17 +211,23 @@ export class Reconciler {
     const runs: ObservedRun[] = [];
     for (const j of this.informers.runsOf(job.metadata.uid)) {
       if (j.metadata?.namespace !== job.metadata.namespace) continue;
-      const failed = j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True');
-      const r = observeRun(j, cronJob, failed ? await this.podMessage(j) : undefined, job.metadata.uid);
+      const r = observeRun(j, cronJob, await this.podReportOf(job, j), job.metadata.uid);
       if (r) runs.push(r);
     }
     return runs;
   }
 
-  /** Why a run failed, from its pod; best effort: a pods error costs the message, not the pass. */
-  private async podMessage(job: V1Job): Promise<string | undefined> {
+  /**
+   * What a finished run's pod said: for a failed run, why; for a run that may retry, each
+   * attempt (a pods call per such run, once). Best effort: a pods error costs the report, not the pass.
+   */
+  private async podReportOf(owner: QinlingJob, job: V1Job): Promise<PodReport | undefined> {
+    const has = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
+    const failed = has('Failed');
+    const retries = retryOf(owner.spec, this.cfg).maxAttempts > 1;
+    if (!failed && !(retries && has('Complete'))) return undefined;
     const uid = job.metadata?.uid ?? '';
-    const known = this.podMessages.get(uid);
+    const known = this.podReports.get(uid);
     if (known !== undefined) return known;
     try {
       const pods = await this.kube.core.listNamespacedPod({
@@ -230,12 +236,16 @@ export class Reconciler {
       });
       const t = pods.items[0]?.status?.containerStatuses?.[0]?.state?.terminated;
       if (!t) return undefined; // not terminated yet (or gone): ask again next pass
-      const tail = t.message ? `: ${t.message.trim().split('\n').slice(-3).join(' | ')}` : '';
-      const msg = `exit code ${t.exitCode}${tail}`;
-      this.podMessages.set(uid, msg);
-      return msg;
+      const attempts = readAttemptReport(t.message);
+      const said = attempts ? attempts.at(-1)?.message : t.message?.trim().split('\n').slice(-3).join(' | ');
+      const report: PodReport = {
+        message: `exit code ${t.exitCode}${said ? `: ${said}` : ''}`,
+        ...(attempts ? { attempts } : {}),
+      };
+      this.podReports.set(uid, report);
+      return report;
     } catch (err) {
-      this.log.debug({ err, job: job.metadata?.name }, 'could not read the pod of a failed run');
+      this.log.debug({ err, job: job.metadata?.name }, 'could not read the pod of a finished run');
       return undefined;
     }
   }

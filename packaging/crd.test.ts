@@ -78,6 +78,7 @@ const record: Required<RunRecord> = {
   completionTime: t,
   httpStatus: 503,
   message: 'm',
+  attempts: [{ attempt: 1, startTime: t, httpStatus: 503, message: 'm' }],
 };
 const fullStatus: Required<QinlingJobStatus> = {
   phase: 'Running',

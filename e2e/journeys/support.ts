@@ -78,12 +78,12 @@ export interface RecordedCall {
 }
 
 /**
- * An HTTP server on loopback that records every call and answers with `answer.status`, or
- * never answers while `answer.hang` is set.
+ * An HTTP server on loopback that records every call and answers with `answer.status` (after
+ * the statuses queued in `answer.next`, one per call), or never answers while `answer.hang` is set.
  */
 export async function recorder(status = 200) {
   const calls: RecordedCall[] = [];
-  const answer = { status, hang: false };
+  const answer = { status, hang: false, next: [] as number[] };
   const srv = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -97,9 +97,10 @@ export async function recorder(status = 200) {
         at: new Date(),
       });
       if (answer.hang) return;
-      res.statusCode = answer.status;
+      const code = answer.next.shift() ?? answer.status;
+      res.statusCode = code;
       res.setHeader('content-type', 'application/json');
-      res.end(answer.status < 300 ? '{"id": "execution-1"}' : '{"faultstring": "the runtime is unwell"}');
+      res.end(code < 300 ? '{"id": "execution-1"}' : '{"faultstring": "the runtime is unwell"}');
     });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));

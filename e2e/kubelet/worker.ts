@@ -12,6 +12,9 @@ import { expand } from './expand.js';
 import { containerArgv, localImage, mapPath } from './images.js';
 import { probeUrl, startReadinessProbe } from './probes.js';
 import { materializeVolumes, mountMappings } from './volumes.js';
+
+/** Where a container's termination message is written when its spec names no path. */
+const DEFAULT_TERMINATION_PATH = '/dev/termination-log';
 import type { IpPool, PidFile, PodNetwork } from './resources.js';
 import * as st from './status.js';
 
@@ -136,7 +139,12 @@ export class PodWorker {
   ) {
     const img = localImage(c.image ?? '', this.ctx.repoRoot);
     if (!img) throw new ImageError(c.image ?? '');
-    const mounts = mountMappings(c, volumes);
+    // The termination message file, as the kubelet mounts it at terminationMessagePath.
+    const termination = {
+      from: c.terminationMessagePath ?? DEFAULT_TERMINATION_PATH,
+      to: this.terminationFile(c.name),
+    };
+    const mounts = [...mountMappings(c, volumes), termination];
     const env = await containerEnv(this.pod, c, podIP, this.ctx.sources, base);
     const lookup = (n: string) => env[n];
     for (const [k, v] of Object.entries(env)) env[k] = mapPath(v, mounts);
@@ -232,6 +240,8 @@ export class PodWorker {
     const fd = openSync(logFile, 'a');
     const logStart = statSync(logFile).size; // this run's output starts here
     const [cmd, ...args] = argv;
+    mkdirSync(`${this.podDir()}/termination`, { recursive: true, mode: 0o700 });
+    writeFileSync(this.terminationFile(name), ''); // each start writes its own
     const child = spawn(cmd ?? '', args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const startedAt = new Date();
@@ -286,9 +296,14 @@ export class PodWorker {
     });
   }
 
+  /** The host file a container's terminationMessagePath stands for. */
+  private terminationFile(name: string): string {
+    return `${this.podDir()}/termination/${name}`;
+  }
+
   /**
-   * There is no /dev/termination-log here; with FallbackToLogsOnError (the policy our CronJobs
-   * use) a failed container's message is the tail of its own output, as the kubelet does it.
+   * As the kubelet: what the container wrote to its terminationMessagePath (at most 4096
+   * bytes), else, with FallbackToLogsOnError, a failed container's own output's tail.
    */
   private terminationMessage(
     name: string,
@@ -296,6 +311,12 @@ export class PodWorker {
     logFile: string,
     from: number,
   ): string | undefined {
+    try {
+      const written = readFileSync(this.terminationFile(name)).subarray(0, 4096).toString('utf8');
+      if (written !== '') return written;
+    } catch {
+      // not written: the fallback below
+    }
     const c = this.pod.spec?.containers.find((x) => x.name === name);
     if (exitCode === 0 || c?.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
     try {
