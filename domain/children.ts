@@ -17,6 +17,7 @@ import {
   ANNOTATION_INPUT_SHA256,
   ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
+  ANNOTATION_TRIGGER,
   API_VERSION,
   KIND,
   LABEL_FUNCTION_ID,
@@ -229,8 +230,17 @@ export function desiredInputConfigMap(job: QinlingJob): V1ConfigMap {
   };
 }
 
-/** A run the operator starts itself, from the CronJob's template (and named after it), for an exact time. */
-export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, scheduled: Date): V1Job {
+/**
+ * A run the operator starts itself, from the CronJob's template (and named after it), for an
+ * exact time; `trigger` marks a missed run caught up late.
+ */
+export function runJob(
+  job: QinlingJob,
+  cronJob: V1CronJob,
+  cfg: PlannerConfig,
+  scheduled: Date,
+  trigger?: 'catch-up',
+): V1Job {
   const cj = cronJob.metadata?.name ?? cronJobName(job.metadata.name);
   const tpl = jobTemplate(job, cfg);
   const at = scheduled.toISOString();
@@ -244,6 +254,7 @@ export function runJob(job: QinlingJob, cronJob: V1CronJob, cfg: PlannerConfig, 
       labels: tpl.metadata?.labels ?? {},
       annotations: {
         [ANNOTATION_SCHEDULED]: at,
+        ...(trigger ? { [ANNOTATION_TRIGGER]: trigger } : {}),
         ...(job.metadata.generation !== undefined
           ? { [ANNOTATION_GENERATION]: String(job.metadata.generation) }
           : {}),

@@ -13,7 +13,7 @@ const run = (m: number, result: SeenRun['result'], extra: Partial<SeenRun> = {})
 
 describe('ledger: what ran', () => {
   it('records each run newest first, with how it started, and counts it once it is final', () => {
-    const first = foldRuns({}, [run(1, 'Running'), run(2, 'Running', { byOperator: true })], []);
+    const first = foldRuns({}, [run(1, 'Running'), run(2, 'Running', { byOperator: true })], { missed: [] });
     expect(first.recentRuns.map((r) => [r.scheduledTime, r.trigger, r.result])).to.deep.equal([
       [at(2).toISOString(), 'operator', 'Running'],
       [at(1).toISOString(), 'schedule', 'Running'],
@@ -23,7 +23,7 @@ describe('ledger: what ran', () => {
     const done = foldRuns(
       st,
       [run(1, 'Succeeded'), run(2, 'Failed', { message: 'exit code 11: runtime answered HTTP 503: busy' })],
-      [],
+      { missed: [] },
     );
     expect(done.counters).to.include({ succeeded: 1, failed: 1, consecutiveFailures: 1 });
     expect(done.counters.lastSuccessTime).to.equal('2026-11-27T12:01:05.000Z');
@@ -32,17 +32,17 @@ describe('ledger: what ran', () => {
     const again = foldRuns(
       { recentRuns: done.recentRuns, ...done.counters },
       [run(1, 'Succeeded'), run(2, 'Failed')],
-      [],
+      { missed: [] },
     );
     expect(again.counters).to.deep.equal(done.counters);
   });
 
   it('a success resets the consecutive failures, counted in scheduled order', () => {
-    const f = foldRuns({}, [run(3, 'Failed'), run(1, 'Failed'), run(2, 'Failed')], []);
+    const f = foldRuns({}, [run(3, 'Failed'), run(1, 'Failed'), run(2, 'Failed')], { missed: [] });
     expect(f.counters.consecutiveFailures).to.equal(3);
-    const s = foldRuns({ recentRuns: f.recentRuns, ...f.counters }, [run(4, 'Succeeded')], []);
+    const s = foldRuns({ recentRuns: f.recentRuns, ...f.counters }, [run(4, 'Succeeded')], { missed: [] });
     expect(s.counters).to.include({ consecutiveFailures: 0, failed: 3, succeeded: 1 });
-    const mixed = foldRuns({}, [run(2, 'Succeeded'), run(1, 'Failed'), run(3, 'Failed')], []);
+    const mixed = foldRuns({}, [run(2, 'Succeeded'), run(1, 'Failed'), run(3, 'Failed')], { missed: [] });
     expect(mixed.counters.consecutiveFailures).to.equal(1);
   });
 
@@ -50,14 +50,14 @@ describe('ledger: what ran', () => {
     const r = foldRuns(
       {},
       [run(5, 'Succeeded', { requestId: 'r1', requestedBy: 'alice@p', byOperator: true })],
-      [at(3)],
+      { missed: [at(3)] },
     );
     expect(r.recentRuns.map((x) => [x.trigger, x.result, x.runRequest, x.requestedBy])).to.deep.equal([
       ['manual', 'Succeeded', 'r1', 'alice@p'],
       ['schedule', 'Missed', undefined, undefined],
     ]);
     expect(r.newlyMissed).to.equal(1);
-    const again = foldRuns({ recentRuns: r.recentRuns }, [], [at(3)]);
+    const again = foldRuns({ recentRuns: r.recentRuns }, [], { missed: [at(3)] });
     expect(again.newlyMissed).to.equal(0);
   });
 
@@ -65,12 +65,12 @@ describe('ledger: what ran', () => {
     const many = foldRuns(
       {},
       Array.from({ length: KEEP_RUNS + 2 }, (_, i) => run(i, 'Succeeded')),
-      [],
+      { missed: [] },
     );
     expect(many.recentRuns).to.have.length(KEEP_RUNS);
     expect(many.counters.succeeded).to.equal(KEEP_RUNS + 2);
     const st = { recentRuns: many.recentRuns, ...many.counters };
-    const later = foldRuns(st, [run(0, 'Succeeded'), run(1, 'Succeeded')], []);
+    const later = foldRuns(st, [run(0, 'Succeeded'), run(1, 'Succeeded')], { missed: [] });
     expect(later.counters.succeeded).to.equal(KEEP_RUNS + 2);
     expect(later.recentRuns.map((x: RunRecord) => x.scheduledTime)).to.deep.equal(
       many.recentRuns.map((x) => x.scheduledTime),
@@ -90,13 +90,13 @@ describe('ledger: a run that retried', () => {
       { attempt: 2, httpStatus: 503, message: 'runtime answered HTTP 503' },
       { attempt: 3, httpStatus: 200, message: 'runtime answered HTTP 200' },
     ];
-    const f = foldRuns({}, [run(1, 'Succeeded', { attempts })], []);
+    const f = foldRuns({}, [run(1, 'Succeeded', { attempts })], { missed: [] });
     expect(f.recentRuns[0]).to.deep.include({ result: 'Succeeded', attempt: 3, httpStatus: 200, attempts });
     expect(f.counters).to.include({ succeeded: 1, failed: 0 });
   });
   it('a single attempt keeps the record short (no attempts list)', () => {
     const one = [{ attempt: 1, httpStatus: 503, message: 'runtime answered HTTP 503' }];
-    const f = foldRuns({}, [run(1, 'Failed', { attempts: one })], []);
+    const f = foldRuns({}, [run(1, 'Failed', { attempts: one })], { missed: [] });
     expect(f.recentRuns[0]).to.include({ attempt: 1, httpStatus: 503 });
     expect(f.recentRuns[0]).to.not.have.property('attempts');
   });

@@ -33,7 +33,7 @@ export function httpStatusOf(message: string | undefined): number | undefined {
 }
 
 function recordOf(r: SeenRun): RunRecord {
-  const trigger = r.requestId ? 'manual' : r.byOperator ? 'operator' : 'schedule';
+  const trigger = r.requestId ? 'manual' : r.catchup ? 'catch-up' : r.byOperator ? 'operator' : 'schedule';
   const last = r.attempts?.at(-1);
   const http = last ? last.httpStatus : httpStatusOf(r.message);
   return {
@@ -52,11 +52,22 @@ function recordOf(r: SeenRun): RunRecord {
   };
 }
 
+/** What a pass decided about slots no Job stands for, and about runs it stopped. */
+export interface Settled {
+  /** Slots that did not start in time. */
+  missed: Date[];
+  /** Slots the overlap policy did not start, and why. */
+  overlapped?: { t: Date; why: string }[];
+  /** Active runs stopped for a newer one (overlapPolicy Replace), by Job name. */
+  replaced?: { jobName: string; why: string }[];
+}
+
 export function foldRuns(
   before: QinlingJobStatus,
   seen: SeenRun[],
-  missed: Date[],
+  settled: Settled,
 ): { recentRuns: RunRecord[]; counters: Counters; newlyMissed: number } {
+  const { missed } = settled;
   const kept = before.recentRuns ?? [];
   const byKey = new Map(kept.map((r) => [keyOf(r), r]));
   // A full ledger's oldest record is its edge: a run older than it fell out already (its Job
@@ -77,6 +88,22 @@ export function foldRuns(
     if (byKey.has(scheduledTime) || (edge !== undefined && scheduledTime < edge)) continue;
     byKey.set(scheduledTime, { scheduledTime, trigger: 'schedule', attempt: 1, result: 'Missed' });
     newlyMissed++;
+  }
+  for (const { t, why } of settled.overlapped ?? []) {
+    const scheduledTime = t.toISOString();
+    if (byKey.has(scheduledTime) || (edge !== undefined && scheduledTime < edge)) continue;
+    byKey.set(scheduledTime, {
+      scheduledTime,
+      trigger: 'operator',
+      attempt: 0,
+      result: 'Skipped',
+      message: why,
+    });
+  }
+  const replaced = new Map((settled.replaced ?? []).map((r) => [r.jobName, r.why]));
+  for (const [key, r] of byKey) {
+    const why = r.jobName !== undefined ? replaced.get(r.jobName) : undefined;
+    if (why !== undefined && !final(r)) byKey.set(key, { ...r, result: 'Replaced', message: why });
   }
   const c: Counters = {
     succeeded: before.succeeded ?? 0,

@@ -8,7 +8,15 @@ import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { cronJobName, manualRunJob, manualRunJobName } from './children.js';
 import type { PlannerConfig } from './config.js';
 import type { PlannedEvent } from './events.js';
-import type { HandledRunRequest, Phase, QinlingJob } from './types.js';
+import type { HandledRunRequest, OverlapPolicy, Phase, QinlingJob } from './types.js';
+
+/** The overlap policy as a run by hand meets it: the policy, and whether a run is active or starting. */
+export interface ManualOverlap {
+  policy: OverlapPolicy;
+  busy: boolean;
+  /** A run already waits for the active one (BufferOne's one place is taken). */
+  waiting?: boolean;
+}
 
 /** Taken requests kept after they left the spec (those still in it are always kept). */
 export const KEEP_HANDLED = 10;
@@ -30,6 +38,7 @@ export function planRunRequests(
   seen: ReadonlySet<string>,
   now: Date,
   cfg: PlannerConfig,
+  overlap: ManualOverlap = { policy: 'Allow', busy: false },
 ): ManualPlan {
   const requests = job.spec.runRequests ?? [];
   const inSpec = new Map(requests.map((r) => [r.id, r]));
@@ -53,13 +62,32 @@ export function planRunRequests(
   }
   const startRuns: V1Job[] = [];
   const canStart = !finished && cronJob?.metadata?.uid !== undefined;
+  // Forbid: none starts while a run is active; BufferOne: one waits for it, any other is refused.
+  let busy = overlap.busy;
+  let waiting = overlap.waiting ?? false;
+  const refuse = (h: HandledRunRequest, why: string) => {
+    h.refused = why;
+    delete h.jobName;
+    const by = h.requestedBy ? ` by ${h.requestedBy}` : '';
+    events.push({ type: 'Warning', reason: 'RunRefused', message: `run request ${h.id}${by}: ${why}` });
+  };
   for (const h of handled) {
     if (!h.jobName || h.started) continue;
     if (seen.has(h.jobName)) h.started = true;
     else if (finished) {
       h.refused = `the job was ${phase === 'Done' ? 'done' : 'cancelled'} before the run started`;
       delete h.jobName;
-    } else if (canStart && cronJob) startRuns.push(manualRunJob(job, cronJob, cfg, h, inSpec.get(h.id)));
+    } else if (canStart && cronJob) {
+      if (busy && overlap.policy === 'Forbid') refuse(h, 'another run was active (overlapPolicy Forbid)');
+      else if (busy && overlap.policy === 'BufferOne') {
+        if (waiting)
+          refuse(h, 'another run was active and one was already waiting (overlapPolicy BufferOne)');
+        else waiting = true;
+      } else {
+        startRuns.push(manualRunJob(job, cronJob, cfg, h, inSpec.get(h.id)));
+        busy = true;
+      }
+    }
   }
   // Kept: every request still in the spec, every one not yet started, and the last few others.
   const keep = (h: HandledRunRequest) => inSpec.has(h.id) || (h.jobName !== undefined && !h.started);

@@ -2,7 +2,7 @@
 // function for the operator (before it settles what ran and what was missed) and for the REST
 // facade (which shows it), so both show the same time for a job the operator has not yet seen,
 // a PUT it has not yet applied, a resume, or a pattern change.
-import { firstRun, nextTick } from './schedule.js';
+import { firstRunOf, runAfter, timingOf, type Timing } from './timing.js';
 import type { QinlingJob, QinlingJobStatus } from './types.js';
 
 export interface Intended {
@@ -25,9 +25,24 @@ export function zoneOf(job: QinlingJob, defaultTimeZone: string): string {
   return job.spec.timeZone ?? defaultTimeZone;
 }
 
-/** Counted pattern jobs have every run started by the operator: the name is the lock, so none is extra. */
+/**
+ * Jobs whose every run the operator starts, none the CronJob's schedule: counted pattern jobs (the
+ * name is the lock, so none is extra), and jobs with a policy a CronJob cannot keep: runs off the
+ * minute (jitter), bounds it would overstep while the operator is slow to suspend it, an overlap
+ * policy that must see runs by hand too, and catch-up beyond its one late run.
+ */
 export function operatorRunsAll(job: QinlingJob): boolean {
-  return !job.spec.pattern || job.spec.count !== undefined;
+  const s = job.spec;
+  return (
+    !s.pattern ||
+    s.count !== undefined ||
+    !!s.jitterSeconds ||
+    s.startTime !== undefined ||
+    s.endTime !== undefined ||
+    (s.overlapPolicy ?? 'Allow') !== 'Allow' ||
+    s.catchupWindowSeconds !== undefined ||
+    s.maxCatchupRuns !== undefined
+  );
 }
 
 /** Whether the override in the spec is one the operator has not applied yet. */
@@ -39,7 +54,22 @@ export function pendingOverride(job: QinlingJob): string | undefined {
 /** Whether the pattern or zone changed since status.nextExecutionTime was computed. */
 export function scheduleChanged(job: QinlingJob, tz: string): boolean {
   const w = job.status?.scheduledWith;
-  return !!w && !!job.spec.pattern && (w.pattern !== job.spec.pattern || w.timeZone !== tz);
+  if (!w || !job.spec.pattern) return false;
+  const now = scheduledWith(job, tz);
+  const keys = new Set([...Object.keys(w), ...Object.keys(now)]) as Set<keyof typeof now>;
+  return [...keys].some((k) => w[k] !== now[k]);
+}
+
+/** What a pattern job's times are computed from: a change of any is a schedule changed by hand. */
+export function scheduledWith(job: QinlingJob, tz: string): NonNullable<QinlingJobStatus['scheduledWith']> {
+  const s = job.spec;
+  return {
+    pattern: s.pattern ?? '',
+    timeZone: tz,
+    ...(s.jitterSeconds ? { jitterSeconds: s.jitterSeconds } : {}),
+    ...(s.startTime ? { startTime: s.startTime } : {}),
+    ...(s.endTime ? { endTime: s.endTime } : {}),
+  };
 }
 
 /**
@@ -50,7 +80,8 @@ function planFirst(job: QinlingJob, tz: string, now: Date): Intended {
   const s = job.spec;
   const created = date(job.metadata.creationTimestamp) ?? now;
   const firstTime = date(s.firstExecutionTime);
-  const first = s.pattern ? firstRun(s.pattern, tz, created, firstTime) : firstTime;
+  const timing = timingOf(job, tz);
+  const first = timing ? firstRunOf(timing, created, firstTime) : firstTime;
   return { ...(first ? { next: first, first } : {}), byOperator: operatorRunsAll(job), single: !s.pattern };
 }
 
@@ -70,7 +101,8 @@ export function intendedNext(job: QinlingJob, tz: string, now: Date): Intended {
   // Qinling: resuming skips what was missed; a pattern or zone changed by hand starts afresh.
   const resumed = st.phase === 'Paused' && !s.suspend;
   if (!kept || resumed || (scheduleChanged(job, tz) && !isOverride)) {
-    return { next: nextTick(s.pattern, tz, now), byOperator: operatorRunsAll(job), single: false };
+    const next = runAfter(timingOf(job, tz) as Timing, now);
+    return { ...(next ? { next } : {}), byOperator: operatorRunsAll(job), single: false };
   }
   return {
     next: kept,

@@ -5,6 +5,7 @@ import {
   ANNOTATION_GENERATION,
   ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
+  ANNOTATION_TRIGGER,
   type RunAttempt,
   type RunResult,
 } from './types.js';
@@ -33,6 +34,8 @@ export interface ObservedRun {
   deleting?: boolean;
   /** The calls its pod made, when it reported them. */
   attempts?: RunAttempt[];
+  /** A missed run started late after an outage (catch-up). */
+  catchup?: boolean;
 }
 
 /** Set by `kubectl create job --from=cronjob/…` on the Jobs it makes: never a scheduled run. */
@@ -117,5 +120,6 @@ function runOf(job: V1Job, scheduledTime: Date, pod: PodReport | undefined): Obs
     ...(Number.isInteger(generation) ? { generation } : {}),
     ...(job.metadata?.deletionTimestamp ? { deleting: true } : {}),
     ...(pod?.attempts && pod.attempts.length > 0 ? { attempts: pod.attempts } : {}),
+    ...(job.metadata?.annotations?.[ANNOTATION_TRIGGER] === 'catch-up' ? { catchup: true } : {}),
   };
 }

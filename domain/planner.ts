@@ -10,7 +10,7 @@ import { setCondition } from './conditions.js';
 import { countRuns, expiredRuns, type Counted } from './count.js';
 import { dueRuns, earlyTimes, withdrawals } from './early.js';
 import type { PlannedEvent } from './events.js';
-import { intendedNext, operatorRunsAll, zoneOf, type Intended } from './next.js';
+import { intendedNext, operatorRunsAll, scheduledWith, zoneOf, type Intended } from './next.js';
 import type { ObservedRun } from './observe.js';
 import { foldRuns, type SeenRun } from './ledger.js';
 import { planRunRequests } from './manual.js';
@@ -18,6 +18,8 @@ import { MESSAGES } from './rules.js';
 import { DEFAULT_UPCOMING, runsFrom } from './upcoming.js';
 import { MISSED_GRACE_MS, settle, type Settled } from './settle.js';
 import { parsePattern, prevTick, ScheduleError, validTimeZone } from './schedule.js';
+import { stepper, timingOf } from './timing.js';
+import { autoPause, overlapOf, type Overlap } from './policy.js';
 import {
   ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
@@ -58,6 +60,18 @@ export interface Plan {
   deleteRuns?: string[];
   /** Early runs taken back before their time (see early.ts): deleted pods first, before anything else. */
   withdrawRuns?: string[];
+  /** Active runs to stop for a newer one (overlapPolicy Replace): deleted, pods first, before it starts. */
+  replaceRuns?: string[];
+  /** Pause the job (spec.suspend) once status is written: pauseAfterFailures was reached. */
+  suspendJob?: boolean;
+}
+
+/** Catch-up runs at most, when a window is set and no maxCatchupRuns. */
+export const MAX_CATCHUP_RUNS = 100;
+
+/** An overlap policy decides when a run is due, seeing the job as it is then: no run is made early. */
+function leadMsOf(x: Step): number {
+  return (x.job.spec.overlapPolicy ?? 'Allow') === 'Allow' ? x.cfg.leadSeconds * 1000 : 0;
 }
 
 /** Recent misses kept in status, newest last. */
@@ -75,7 +89,10 @@ export function validate(job: QinlingJob): string | undefined {
   if (!s.pattern && (s.count ?? 1) > 1) return MESSAGES.countNeedsPattern;
   if (s.count !== undefined && s.count < 1) return MESSAGES.countPositive;
   if ((s.minBackoffSeconds ?? 1) > (s.maxBackoffSeconds ?? Infinity)) return MESSAGES.backoffOrder;
-  for (const t of [s.firstExecutionTime, s.nextExecutionTime]) {
+  if ((s.startTime !== undefined || s.endTime !== undefined) && !s.pattern) return MESSAGES.boundsNeedPattern;
+  if (s.startTime && s.endTime && Date.parse(s.endTime) <= Date.parse(s.startTime))
+    return MESSAGES.boundsOrder;
+  for (const t of [s.firstExecutionTime, s.nextExecutionTime, s.startTime, s.endTime]) {
     if (t !== undefined && Number.isNaN(Date.parse(t))) return `Invalid time: ${t}`;
   }
   if (s.timeZone !== undefined && !validTimeZone(s.timeZone)) return `Invalid time zone: ${s.timeZone}`;
@@ -188,6 +205,13 @@ interface Step {
   now: Date;
   cfg: PlannerConfig;
   tz: string;
+  overlap: Overlap;
+}
+
+function overlapReason(policy: Overlap['policy']): string {
+  return policy === 'Forbid'
+    ? 'another run was active (overlapPolicy Forbid)'
+    : 'another run was active and one was already waiting (overlapPolicy BufferOne)';
 }
 
 function planValid(
@@ -199,12 +223,16 @@ function planValid(
 ): Plan {
   // Runs made early (early.ts) count and settle nothing before their time.
   const due = { ...observed, runs: dueRuns(observed.runs, now) };
-  const x: Step = { job, observed: due, now, cfg, tz: zoneOf(job, cfg.defaultTimeZone) };
+  const overlap = overlapOf(job, due.runs, observed.manualRuns ?? []);
+  const x: Step = { job, observed: due, now, cfg, tz: zoneOf(job, cfg.defaultTimeZone), overlap };
   const counted = countRuns(base, due.runs);
   const remaining = remainingOf(job, counted.executions);
-  const phase = phaseOf(job, remaining);
+  let phase = phaseOf(job, remaining);
   const intended = intendedNext(job, x.tz, now);
   const s = schedule(x, intended, counted, phase, remaining);
+  // Past its end bound, with nothing left to start, a pattern job is done.
+  const ended = job.spec.endTime !== undefined && !s.next && !s.claim && s.catchup.length === 0;
+  if (phase === 'Running' && ended && counted.claimedTimes.length === 0) phase = 'Done';
   const events = [...counted.events, ...missEvents(s.missed, s.skipped, cfg.startingDeadlineSeconds)];
   let status = statusOf(x, base, { intended, counted, phase, remaining, settled: s });
   status = withCondition(status, job, now, ['Valid', 'True', 'Valid', '']);
@@ -232,18 +260,56 @@ function planValid(
   // A claim is made a Job until its Job is seen (an early one is seen before it counts).
   const early = earlyTimes(observed.runs, now);
   const claims = (status.claimedTimes ?? []).filter((c) => !early.has(ms(c)));
-  const starts = phase === 'Running' && existing?.metadata?.uid ? claims : [];
-  const startRuns = starts.map((t) => runJob(job, existing ?? cronJob, cfg, new Date(t)));
+  // BufferOne: a claimed run waits until the active one has ended.
+  const held = overlap.policy === 'BufferOne' && overlap.active.length > 0;
+  const starts = phase === 'Running' && existing?.metadata?.uid && !held ? claims : [];
+  const lateOnes = new Set(status.catchupTimes ?? []);
+  const startRuns = starts.map((t) =>
+    runJob(job, existing ?? cronJob, cfg, new Date(t), lateOnes.has(t) ? 'catch-up' : undefined),
+  );
   const manualRuns = observed.manualRuns ?? [];
   const manualJobs = new Set(manualRuns.map((r) => r.jobName));
-  const manual = planRunRequests(job, phase, existing, manualJobs, now, cfg);
+  const manual = planRunRequests(job, phase, existing, manualJobs, now, cfg, {
+    policy: overlap.policy,
+    busy: overlap.active.length > 0 || startRuns.length > 0 || held,
+    waiting: held && claims.length > 0,
+  });
   startRuns.push(...manual.startRuns);
   events.push(...manual.events);
+  // Replace: a run starting now takes the active ones back (their pods are stopped).
+  const replaced = overlap.policy === 'Replace' && startRuns.length > 0 ? overlap.active : [];
   if (manual.handled.length > 0) status = { ...status, runRequests: manual.handled };
   else delete status.runRequests;
-  status = withLedger(status, job.status ?? {}, due.runs, manualRuns, manual.handled, s.missed);
-  // Reported once, when the run is claimed (a claim is started again each pass until seen).
+  status = withLedger(status, job.status ?? {}, due.runs, manualRuns, manual.handled, {
+    missed: s.missed,
+    overlapped: s.overlapped.map((t) => ({ t, why: overlapReason(overlap.policy) })),
+    replaced: replaced.map((r) => ({
+      jobName: r.jobName,
+      why: 'stopped for a newer run (overlapPolicy Replace)',
+    })),
+  });
+  for (const t of s.overlapped)
+    events.push({
+      type: 'Normal',
+      reason: 'RunSkipped',
+      message: `the run for ${t.toISOString()} was skipped: ${overlapReason(overlap.policy)}`,
+    });
+  const pause = autoPause(job, job.status ?? {}, status, now);
+  status = pause.status;
+  events.push(...pause.events);
+  // Pausing now: the run this pass claimed for later is not started (as if paused a moment before).
   const claimedNow = s.claim?.toISOString();
+  if (pause.suspend && claimedNow && s.claim && s.claim.getTime() > now.getTime()) {
+    const claimedTimes = (status.claimedTimes ?? []).filter((c) => c !== claimedNow);
+    status = { ...status, claimedTimes };
+    if (claimedTimes.length === 0) delete status.claimedTimes;
+    for (let i = startRuns.length - 1; i >= 0; i--) {
+      const a = startRuns[i]?.metadata?.annotations ?? {};
+      if (a[ANNOTATION_RUN_REQUEST] === undefined && a[ANNOTATION_SCHEDULED] === claimedNow)
+        startRuns.splice(i, 1);
+    }
+  }
+  // Reported once, when the run is claimed (a claim is started again each pass until seen).
   for (const t of starts.filter((c) => c === claimedNow)) {
     const late = now.getTime() - ms(t);
     if (late > cfg.startingDeadlineSeconds * 1000) {
@@ -262,6 +328,8 @@ function planValid(
     startRuns,
     events,
     ...result,
+    ...(replaced.length > 0 ? { replaceRuns: replaced.map((r) => r.jobName) } : {}),
+    ...(pause.suspend ? { suspendJob: true } : {}),
     ...(wake !== undefined ? { requeueAfterMs: Math.max(wake - now.getTime(), 0) } : {}),
   };
 }
@@ -289,26 +357,35 @@ function schedule(
   phase: Phase,
   remaining: number | undefined,
 ): Settled {
-  const base: Settled = { byOperator: intended.byOperator, single: intended.single, missed: [], skipped: 0 };
+  const none = { catchup: [], missed: [], overlapped: [], skipped: 0 };
+  const base: Settled = { byOperator: intended.byOperator, single: intended.single, ...none };
   if (intended.next) base.next = intended.next;
-  if (phase === 'Done' || phase === 'Cancelled')
-    return { byOperator: false, single: false, missed: [], skipped: 0 };
+  if (phase === 'Done' || phase === 'Cancelled') return { byOperator: false, single: false, ...none };
   if (phase !== 'Running') return base;
   const claimed = new Set(counted.claimedTimes.map(ms));
   const cronJobCreated = date(x.observed.cronJob?.metadata?.creationTimestamp?.toString());
+  const after = stepper(timingOf(x.job, x.tz));
+  const { catchupWindowSeconds: window, maxCatchupRuns: max, overlapPolicy } = x.job.spec;
+  const catchup =
+    window !== undefined || max !== undefined
+      ? { windowMs: (window ?? Infinity) * 1000, max: max ?? MAX_CATCHUP_RUNS }
+      : undefined;
   return settle({
-    ...(x.job.spec.pattern ? { pattern: x.job.spec.pattern } : {}),
-    tz: x.tz,
+    ...(after ? { after } : {}),
     now: x.now,
     deadlineMs: x.cfg.startingDeadlineSeconds * 1000,
-    leadMs: x.cfg.leadSeconds * 1000,
+    leadMs: leadMsOf(x),
+    ...(catchup ? { catchup } : {}),
+    ...(overlapPolicy && overlapPolicy !== 'Allow'
+      ? { overlap: { policy: overlapPolicy, active: x.overlap.active.length > 0 } }
+      : {}),
     ...(intended.next ? { next: intended.next } : {}),
     byOperator: intended.byOperator,
     single: intended.single,
     operatorRunsAll: operatorRunsAll(x.job),
     ran: new Set(x.observed.runs.map((r) => r.scheduledTime.getTime())),
     claimed,
-    capacity: remaining === undefined || remaining > claimed.size,
+    capacity: remaining === undefined ? Infinity : Math.max(remaining - claimed.size, 0),
     ...(cronJobCreated ? { cronJobCreated } : {}),
   });
 }
@@ -335,9 +412,15 @@ function statusOf(x: Step, base: QinlingJobStatus, d: Decided): QinlingJobStatus
   if (counted.lastExecution) st.lastExecution = counted.lastExecution;
   if (intended.first) st.firstExecutionTime = intended.first.toISOString();
   if (intended.applies) st.appliedNextExecutionTime = intended.applies;
-  const claims = [...counted.claimedTimes, ...(s.claim ? [s.claim.toISOString()] : [])];
+  const late = s.catchup.map((d) => d.toISOString());
+  const claims = [...counted.claimedTimes, ...late, ...(s.claim ? [s.claim.toISOString()] : [])];
   if (claims.length > 0) st.claimedTimes = claims;
   else delete st.claimedTimes;
+  // Which claims run late (catch-up): their Jobs say so, and the ledger.
+  const pending = new Set(claims);
+  const catchupTimes = [...(base.catchupTimes ?? []).filter((t) => pending.has(t)), ...late];
+  if (catchupTimes.length > 0) st.catchupTimes = catchupTimes;
+  else delete st.catchupTimes;
   delete st.missedRuns;
   delete st.recentMisses;
   Object.assign(st, missesOf(base, counted, s));
@@ -349,14 +432,13 @@ function statusOf(x: Step, base: QinlingJobStatus, d: Decided): QinlingJobStatus
     st.nextRunByOperator = s.byOperator;
   }
   // What will run: nextExecutionTime and the runs after it (a paused job runs none).
-  const pattern = x.job.spec.pattern;
   const upcoming =
     phase === 'Running' && s.next
-      ? runsFrom(s.next, pattern, x.tz, Math.min(DEFAULT_UPCOMING, remaining ?? Infinity))
+      ? runsFrom(s.next, stepper(timingOf(x.job, x.tz)), Math.min(DEFAULT_UPCOMING, remaining ?? Infinity))
       : [];
   if (upcoming.length > 0) st.upcoming = upcoming.map((d) => d.toISOString());
   else delete st.upcoming;
-  if (x.job.spec.pattern) st.scheduledWith = { pattern: x.job.spec.pattern, timeZone: x.tz };
+  if (x.job.spec.pattern) st.scheduledWith = scheduledWith(x.job, x.tz);
   else delete st.scheduledWith;
   return st;
 }
@@ -368,7 +450,7 @@ function withLedger(
   runs: ObservedRun[],
   manualRuns: (ObservedRun & { requestId: string })[],
   handled: HandledRunRequest[],
-  missed: Date[],
+  settled: Pick<Parameters<typeof foldRuns>[2], 'missed' | 'overlapped' | 'replaced'>,
 ): QinlingJobStatus {
   const who = new Map(handled.map((h) => [h.id, h.requestedBy]));
   const seen: SeenRun[] = [
@@ -378,7 +460,7 @@ function withLedger(
       return by ? { ...r, requestedBy: by } : r;
     }),
   ];
-  const { recentRuns, counters } = foldRuns(before, seen, missed);
+  const { recentRuns, counters } = foldRuns(before, seen, settled);
   const st: QinlingJobStatus = { ...status, ...counters };
   if (recentRuns.length > 0) st.recentRuns = recentRuns;
   else delete st.recentRuns;
@@ -461,7 +543,7 @@ function requeueAt(
       // its deadline has passed.
       const t = s.next.getTime();
       const settled = t + x.cfg.startingDeadlineSeconds * 1000 + MISSED_GRACE_MS + REQUEUE_PAD_MS;
-      const made = t - x.cfg.leadSeconds * 1000;
+      const made = t - leadMsOf(x);
       const due = s.byOperator && t > now ? (made > now ? made : t + REQUEUE_PAD_MS) : settled;
       at.push(due > now ? due : now + 1000);
     }

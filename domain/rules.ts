@@ -24,6 +24,9 @@ export const MESSAGES = {
   ahead: 'Execution time must be at least 1 minute in the future.',
   bodyObject: 'The request body must be a JSON object.',
   backoffOrder: 'min_backoff_seconds must not be greater than max_backoff_seconds.',
+  boundsNeedPattern: 'start_time and end_time need a pattern.',
+  boundsOrder: 'end_time must be after start_time.',
+  overlapPolicy: 'Invalid overlap_policy: must be Allow, Forbid, Replace or BufferOne.',
 } as const;
 
 /** The JSON Schema keywords our fields use; the same subset the apiserver and Ajv both know. */
@@ -35,6 +38,7 @@ export interface FieldSchema {
   format?: 'uuid' | 'date-time';
   minimum?: number;
   maximum?: number;
+  enum?: string[];
 }
 
 export interface FieldRule {
@@ -127,19 +131,57 @@ export const FIELDS: readonly FieldRule[] = [
     wire: 'attempt_deadline_seconds',
     schema: { type: 'integer', minimum: 1, maximum: 3600 },
   },
+  {
+    crd: 'pauseAfterFailures',
+    wire: 'pause_after_failures',
+    schema: { type: 'integer', minimum: 1, maximum: 1000 },
+  },
+  { crd: 'startTime', wire: 'start_time', schema: TIME },
+  { crd: 'endTime', wire: 'end_time', schema: TIME },
+  { crd: 'jitterSeconds', wire: 'jitter_seconds', schema: { type: 'integer', minimum: 1, maximum: 3600 } },
+  {
+    crd: 'overlapPolicy',
+    wire: 'overlap_policy',
+    schema: { type: 'string', enum: ['Allow', 'Forbid', 'Replace', 'BufferOne'] },
+    messages: { type: MESSAGES.overlapPolicy, enum: MESSAGES.overlapPolicy },
+  },
+  {
+    crd: 'catchupWindowSeconds',
+    wire: 'catchup_window_seconds',
+    schema: { type: 'integer', minimum: 1, maximum: 604_800 },
+  },
+  { crd: 'maxCatchupRuns', wire: 'max_catchup_runs', schema: { type: 'integer', minimum: 1, maximum: 100 } },
 ];
 
-/** The policy fields, by their REST names: optional keys of a job, shown only when set. */
-export const POLICY_FIELDS = FIELDS.filter((f) =>
-  ['maxAttempts', 'minBackoffSeconds', 'maxBackoffSeconds', 'attemptDeadlineSeconds'].includes(f.crd),
-);
+const POLICY_NAMES = new Set<keyof QinlingJobSpec>([
+  'maxAttempts',
+  'minBackoffSeconds',
+  'maxBackoffSeconds',
+  'attemptDeadlineSeconds',
+  'pauseAfterFailures',
+  'startTime',
+  'endTime',
+  'jitterSeconds',
+  'overlapPolicy',
+  'catchupWindowSeconds',
+  'maxCatchupRuns',
+]);
+
+/** The policy fields (issue 16): optional keys of a REST job, shown only when set. */
+export const POLICY_FIELDS = FIELDS.filter((f) => POLICY_NAMES.has(f.crd));
 
 /** The constraints a REST body's value of `rule`'s field must meet (null means unset there). */
 export function wireSchema(
   rule: FieldRule,
-): Omit<FieldSchema, 'format'> & { format?: 'uuid'; nullable: true } {
-  const { format, ...rest } = rule.schema;
-  return { ...rest, ...(format === 'uuid' ? { format } : {}), nullable: true };
+): Omit<FieldSchema, 'format' | 'enum'> & { format?: 'uuid'; enum?: (string | null)[]; nullable: true } {
+  const { format, enum: values, ...rest } = rule.schema;
+  return {
+    ...rest,
+    ...(format === 'uuid' ? { format } : {}),
+    // Ajv's nullable asks an enum to name null too.
+    ...(values ? { enum: [...values, null] } : {}),
+    nullable: true,
+  };
 }
 
 /** The message for a value of `rule`'s field that breaks `keyword`. */

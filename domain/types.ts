@@ -22,6 +22,8 @@ export const ANNOTATION_SCHEDULED = 'qinling.io/scheduled-time';
 export const ANNOTATION_GENERATION = 'qinling.io/generation';
 /** On a run's Job: the run request it was started for (a run by hand, never a scheduled slot). */
 export const ANNOTATION_RUN_REQUEST = 'qinling.io/run-request';
+/** On a run's Job that the operator started late for a missed slot: `catch-up`. */
+export const ANNOTATION_TRIGGER = 'qinling.io/trigger';
 /** Set by the CronJob controller on every Job it creates (KEP-4026). */
 export const ANNOTATION_CRONJOB_SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 /** On the pod template: which function input (its ConfigMap's content) a run reads. */
@@ -49,7 +51,21 @@ export interface QinlingJobSpec {
   maxBackoffSeconds?: number;
   /** Bound on one call to the runtime (the operator's default otherwise). */
   attemptDeadlineSeconds?: number;
+  /** Pause the job after this many failed runs in a row (auto-pause; resuming clears it). */
+  pauseAfterFailures?: number;
+  /** No run before this time, nor after endTime (then the job is Done). */
+  startTime?: string;
+  endTime?: string;
+  /** Every run up to this many seconds after its tick, by an offset derived from the job's uid. */
+  jitterSeconds?: number;
+  /** What a run due while another is active does (default Allow, as Qinling). */
+  overlapPolicy?: OverlapPolicy;
+  /** After an outage, missed runs at most this old are run late (catch-up), at most maxCatchupRuns of them. */
+  catchupWindowSeconds?: number;
+  maxCatchupRuns?: number;
 }
+
+export type OverlapPolicy = 'Allow' | 'Forbid' | 'Replace' | 'BufferOne';
 
 /** One run asked for by hand (REST POST /v1/jobs/{id}/run, or an entry added with kubectl). */
 export interface RunRequest {
@@ -80,10 +96,14 @@ export type Phase = 'Running' | 'Paused' | 'Done' | 'Cancelled' | 'Failed';
 /** One run in the ledger (status.recentRuns). */
 export interface RunRecord {
   scheduledTime: string;
-  /** Who started it: the CronJob's schedule, the operator (one-shots, overrides, counted runs), or a request by hand. */
-  trigger: 'schedule' | 'operator' | 'manual';
+  /**
+   * Who started it: the CronJob's schedule, the operator (one-shots, overrides, counted runs,
+   * policies), a request by hand, or the catch-up of a missed run after an outage.
+   */
+  trigger: 'schedule' | 'operator' | 'manual' | 'catch-up';
   attempt: number;
-  result: RunResult | 'Missed';
+  /** Missed: did not start in time; Skipped: not started by the overlap policy; Replaced: stopped for a newer run. */
+  result: RunResult | 'Missed' | 'Skipped' | 'Replaced';
   jobName?: string;
   runRequest?: string;
   requestedBy?: string;
@@ -152,8 +172,20 @@ export interface QinlingJobStatus {
   countedTimes?: string[];
   /** Operator runs claimed before their Jobs are created; each becomes a Job (late rather than never). */
   claimedTimes?: string[];
+  /** Of claimedTimes, the missed runs caught up after an outage (their Jobs say so). */
+  catchupTimes?: string[];
+  /** The job paused itself after failures in a row (pauseAfterFailures); cleared by a resume. */
+  autoPaused?: { at: string; failures: number; applied?: boolean };
+  /** consecutiveFailures at the last resume from an automatic pause: the count for the next starts there. */
+  failureStreakBase?: number;
   /** The pattern and zone nextExecutionTime was computed for: a change is noticed. */
-  scheduledWith?: { pattern: string; timeZone: string };
+  scheduledWith?: {
+    pattern: string;
+    timeZone: string;
+    jitterSeconds?: number;
+    startTime?: string;
+    endTime?: string;
+  };
   /** Ticks that did not start within their deadline, in all. */
   missedRuns?: number;
   /** The latest missed scheduled times, newest last. */

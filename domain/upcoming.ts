@@ -4,6 +4,7 @@
 // back) and which times the pattern names that never come (the clocks jumped over them). Pure.
 import { intendedNext } from './next.js';
 import { nextTick, ScheduleError } from './schedule.js';
+import { stepper, timingOf } from './timing.js';
 import type { QinlingJob } from './types.js';
 import { badRequest } from './errors.js';
 import { LATEST_TIME, wireTime } from './wire.js';
@@ -38,20 +39,20 @@ export function upcomingTimes(job: QinlingJob, tz: string, now: Date, n: number)
   const first = intendedNext(job, tz, now).next;
   if (!first) return [];
   const left = job.status?.remaining ?? (s.pattern ? (s.count ?? Infinity) : 1);
-  return runsFrom(first, s.pattern, tz, Math.min(n, left));
+  return runsFrom(first, stepper(timingOf(job, tz)), Math.min(n, left));
 }
 
 /**
- * `first`, then the pattern's ticks after it (a one-shot or an override is followed by the
- * pattern, as Qinling did), `n` times in all at most, none after 2100.
+ * `first`, then the job's runs after it (timing.ts: a one-shot or an override is followed by the
+ * pattern, as Qinling did), `n` times in all at most, none after 2100 nor after its end bound.
  */
-export function runsFrom(first: Date, pattern: string | undefined, tz: string, n: number): Date[] {
+export function runsFrom(first: Date, after: ((t: Date) => Date | undefined) | undefined, n: number): Date[] {
   if (n <= 0) return [];
   const times = [first];
   try {
-    for (let t = first; pattern && times.length < n;) {
-      t = nextTick(pattern, tz, t);
-      if (t.getTime() >= LATEST_TIME) break;
+    for (let t: Date | undefined = first; after && times.length < n;) {
+      t = after(t);
+      if (!t || t.getTime() >= LATEST_TIME) break;
       times.push(t);
     }
   } catch (err) {

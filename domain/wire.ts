@@ -42,6 +42,13 @@ export interface WirePolicies {
   min_backoff_seconds?: number;
   max_backoff_seconds?: number;
   attempt_deadline_seconds?: number;
+  pause_after_failures?: number;
+  start_time?: string;
+  end_time?: string;
+  jitter_seconds?: number;
+  overlap_policy?: string;
+  catchup_window_seconds?: number;
+  max_catchup_runs?: number;
 }
 
 /** The policies a job sets, by their REST names. */
@@ -49,7 +56,7 @@ function wirePolicies(spec: QinlingJobSpec): WirePolicies {
   const out: Record<string, unknown> = {};
   for (const f of POLICY_FIELDS) {
     const v = spec[f.crd];
-    if (v !== undefined && f.wire) out[f.wire] = v;
+    if (v !== undefined && f.wire) out[f.wire] = f.schema.format === 'date-time' ? wireTime(v as string) : v;
   }
   return out;
 }
@@ -57,8 +64,16 @@ function wirePolicies(spec: QinlingJobSpec): WirePolicies {
 /** The policy keys of a REST body -> the spec fields they set (null: leave as it is). */
 function policiesFrom(b: Record<string, unknown>, current: QinlingJobSpec = {}): Partial<QinlingJobSpec> {
   const out: Record<string, unknown> = {};
-  for (const f of POLICY_FIELDS) if (f.wire && given(b[f.wire])) out[f.crd] = b[f.wire];
-  const merged = { ...current, ...out };
+  for (const f of POLICY_FIELDS) {
+    if (!f.wire || !given(b[f.wire])) continue;
+    // Times in every form Qinling read, stored as RFC 3339.
+    out[f.crd] = f.schema.format === 'date-time' ? wireTime(readTime(f.wire, b[f.wire])) : b[f.wire];
+  }
+  const merged: QinlingJobSpec = { ...current, ...out };
+  if ((merged.startTime !== undefined || merged.endTime !== undefined) && !merged.pattern)
+    throw badRequest(MESSAGES.boundsNeedPattern);
+  if (merged.startTime && merged.endTime && Date.parse(merged.endTime) <= Date.parse(merged.startTime))
+    throw badRequest(MESSAGES.boundsOrder);
   if (
     merged.minBackoffSeconds !== undefined &&
     merged.maxBackoffSeconds !== undefined &&
@@ -355,7 +370,7 @@ export function specFromCreate(raw: unknown, now: Date): QinlingJobSpec {
   if (pattern) spec.pattern = pattern;
   if (count !== undefined) spec.count = count;
   if (first) spec.firstExecutionTime = wireTime(first) ?? undefined;
-  return { ...spec, ...policiesFrom(b) };
+  return { ...spec, ...policiesFrom(b, spec) };
 }
 
 /** The next run the job shows now, if it is still ahead (the one a pattern change keeps). */

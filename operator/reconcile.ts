@@ -64,8 +64,10 @@ export class Reconciler {
     const now = this.now();
     const observed = await this.observe(job, cached);
     let p = plan(job, observed, now, this.cfg);
-    // First, as it races the clock: early runs taken back before their pods call.
-    for (const run of p.withdrawRuns ?? []) await this.withdrawRun(namespace, run);
+    // First, as it races the clock: early runs taken back before their pods call, and active
+    // runs a newer one replaces (overlapPolicy Replace), stopped before it starts.
+    for (const run of [...(p.withdrawRuns ?? []), ...(p.replaceRuns ?? [])])
+      await this.withdrawRun(namespace, run);
     // A CronJob that may fire on its own is made only under the finalizer.
     if (!operatorRunsAll(job) && p.cronJob && !job.metadata.finalizers?.includes(FINALIZER))
       await this.protect(job);
@@ -91,7 +93,10 @@ export class Reconciler {
     }
     // Status first: a run the operator starts is claimed there (with the resourceVersion as the
     // lock against a second leader) before its Job exists, so it is never forgotten nor doubled.
-    await this.writeStatus(job, p);
+    const written = await this.writeStatus(job, p);
+    // pauseAfterFailures reached: the pause is in status; now the spec, at the version just
+    // written (a change in between is a 409, and the next pass decides again).
+    if (p.suspendJob) await this.suspendJob(job, written);
     for (const run of p.startRuns) await this.startRun(run);
     for (const name of p.deleteRuns ?? []) await this.deleteRun(job.metadata.namespace, name);
     // Events are best effort and off the worker's path: at a tick with many runs due, a worker
@@ -375,9 +380,22 @@ export class Reconciler {
     }
   }
 
-  private async writeStatus(job: QinlingJob, p: Plan): Promise<void> {
-    if (sameJson(job.status ?? {}, p.status)) return;
-    await this.kube.custom.replaceNamespacedCustomObjectStatus({
+  /** Sets spec.suspend (an automatic pause), at `resourceVersion`. */
+  private async suspendJob(job: QinlingJob, resourceVersion: string | undefined): Promise<void> {
+    const { namespace, name } = job.metadata;
+    await this.patchJob(
+      namespace,
+      name,
+      { metadata: { resourceVersion }, spec: { suspend: true } },
+      PatchStrategy.MergePatch,
+    );
+    this.log.warn({ namespace, job: name }, 'paused the job after failures in a row (pauseAfterFailures)');
+  }
+
+  /** Writes the planned status (unless unchanged); the job's resourceVersion after it. */
+  private async writeStatus(job: QinlingJob, p: Plan): Promise<string | undefined> {
+    if (sameJson(job.status ?? {}, p.status)) return job.metadata.resourceVersion;
+    const written: unknown = await this.kube.custom.replaceNamespacedCustomObjectStatus({
       group: GROUP,
       version: VERSION,
       namespace: job.metadata.namespace,
@@ -401,6 +419,7 @@ export class Reconciler {
         'runs missed',
       );
     }
+    return (written as QinlingJob | undefined)?.metadata?.resourceVersion;
   }
 
   private async event(job: QinlingJob, e: PlannedEvent): Promise<void> {

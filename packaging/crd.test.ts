@@ -99,7 +99,16 @@ const fullStatus: Required<QinlingJobStatus> = {
   lastScheduledTime: t,
   countedTimes: [t],
   claimedTimes: [t],
-  scheduledWith: { pattern: '* * * * *', timeZone: 'Etc/UTC' },
+  catchupTimes: [t],
+  autoPaused: { at: t, failures: 3, applied: true },
+  failureStreakBase: 1,
+  scheduledWith: {
+    pattern: '* * * * *',
+    timeZone: 'Etc/UTC',
+    jitterSeconds: 5,
+    startTime: t,
+    endTime: t,
+  },
   missedRuns: 1,
   recentMisses: [t],
   lastExecution,
@@ -107,7 +116,7 @@ const fullStatus: Required<QinlingJobStatus> = {
   observedGeneration: 1,
   cronJobName: 'c',
 };
-const CONSTRAINTS = ['type', 'maxLength', 'pattern', 'format', 'minimum', 'maximum', 'maxItems'];
+const CONSTRAINTS = ['type', 'maxLength', 'pattern', 'format', 'minimum', 'maximum', 'maxItems', 'enum'];
 
 describe('crd: the schema says what domain/rules.ts says', () => {
   it('has exactly the spec fields rules.ts knows', () => {
