@@ -11,7 +11,8 @@ const usage = `Usage: qinling-jobs <command> [options]
 Commands:
   api       serve Qinling's /v1/jobs REST API (--help for its options)
   operator  run the operator (--help for its options)
-  invoke    call the function runtime once (what each run's pod executes)
+  invoke    call the function runtime (what each run's pod executes)
+  deliver   send a dead letter to its sink (what a dead letter's pod executes)
   version   print the version
   help      show this help
 
@@ -31,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'invoke':
       return (await import('./operator/invoke.js')).runInvoke(process.env);
+    case 'deliver':
+      return (await import('./operator/deliver.js')).runDeliver(process.env);
     case 'version':
     case '--version':
       console.log(pkg.version);

@@ -13,6 +13,7 @@ import type {
 import type { PlannerConfig } from './config.js';
 import { budgetSeconds, retryOf } from './retry.js';
 import {
+  ANNOTATION_DEAD_LETTER,
   ANNOTATION_GENERATION,
   ANNOTATION_INPUT_SHA256,
   ANNOTATION_RUN_REQUEST,
@@ -327,4 +328,54 @@ export function manualRunJob(
 /** `<cronjob>-m<9 hex>`: 63 characters at most for a 52-character CronJob name. */
 export function manualRunJobName(cronJob: string, requestId: string): string {
   return `${cronJob}-m${createHash('sha256').update(requestId, 'utf8').digest('hex').slice(0, 9)}`;
+}
+
+/** A dead letter's delivery (deadletter.ts): `qinling-jobs deliver` in the run's pod shape. */
+export function deliveryJobTemplate(
+  job: QinlingJob,
+  cfg: PlannerConfig,
+  d: { name: string; run: string; url: string; event: string },
+): V1Job {
+  const tpl = jobTemplate(job, cfg);
+  const pod = tpl.spec?.template.spec ?? { containers: [] };
+  const env: V1EnvVar[] = [
+    { name: 'QJ_DEAD_LETTER_URL', value: escapeEnv(d.url) },
+    { name: 'QJ_EVENT', value: escapeEnv(d.event) },
+    ...(cfg.deadLetterSecret
+      ? [
+          {
+            name: 'QJ_DEAD_LETTER_TOKEN',
+            valueFrom: { secretKeyRef: { name: cfg.deadLetterSecret, key: 'token', optional: true } },
+          },
+        ]
+      : []),
+  ];
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: d.name,
+      namespace: job.metadata.namespace,
+      labels: tpl.metadata?.labels ?? {},
+      annotations: { [ANNOTATION_DEAD_LETTER]: d.run },
+      ownerReferences: ownedBy(job),
+    },
+    spec: {
+      // The pod retries a sink that is down a few times; the Job controller then starts new pods
+      // (backing off 10 s, 20 s, ... up to 6 min); a refusal (4xx) or a bad URL fails at once.
+      backoffLimit: 6,
+      podFailurePolicy: {
+        rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [2, 10] } }],
+      },
+      activeDeadlineSeconds: 3600,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels: tpl.metadata?.labels ?? {} },
+        spec: {
+          ...pod,
+          containers: pod.containers.map((c) => ({ ...c, args: ['deliver'], env })),
+        },
+      },
+    },
+  };
 }

@@ -6,6 +6,8 @@ export interface PlannerConfig {
   runtimeMode: 'qinling' | 'http';
   /** Secret (in the job's namespace) with key `token` for the runtime; optional. */
   runtimeSecret?: string;
+  /** Secret (in the job's namespace) with key `token` for dead-letter sinks; optional. */
+  deadLetterSecret?: string;
   defaultTimeZone: string;
   startingDeadlineSeconds: number;
   successfulJobsHistoryLimit: number;

@@ -22,7 +22,8 @@ export type Counters = Pick<
   'succeeded' | 'failed' | 'consecutiveFailures' | 'lastSuccessTime' | 'lastFailureTime'
 >;
 
-const keyOf = (r: Pick<RunRecord, 'scheduledTime' | 'runRequest'>) =>
+/** A record's id in the ledger: its scheduled time, or manual/<request id>. */
+export const keyOf = (r: Pick<RunRecord, 'scheduledTime' | 'runRequest'>) =>
   r.runRequest ? `manual/${r.runRequest}` : r.scheduledTime;
 const final = (r: RunRecord | undefined) => r !== undefined && r.result !== 'Running';
 
@@ -66,7 +67,7 @@ export function foldRuns(
   before: QinlingJobStatus,
   seen: SeenRun[],
   settled: Settled,
-): { recentRuns: RunRecord[]; counters: Counters; newlyMissed: number } {
+): { recentRuns: RunRecord[]; counters: Counters; newlyMissed: number; failedNow: RunRecord[] } {
   const { missed } = settled;
   const kept = before.recentRuns ?? [];
   const byKey = new Map(kept.map((r) => [keyOf(r), r]));
@@ -128,7 +129,7 @@ export function foldRuns(
   const recentRuns = [...byKey.values()]
     .sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime))
     .slice(0, KEEP_RUNS);
-  return { recentRuns, counters: c, newlyMissed };
+  return { recentRuns, counters: c, newlyMissed, failedNow: turned.filter((r) => r.result === 'Failed') };
 }
 
 /** `GET /v1/jobs/{id}/runs`: the ledger newest first, a page at a time, and the counters. */

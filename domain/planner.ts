@@ -14,6 +14,7 @@ import { intendedNext, operatorRunsAll, scheduledWith, zoneOf, type Intended } f
 import type { ObservedRun } from './observe.js';
 import { foldRuns, type SeenRun } from './ledger.js';
 import { planRunRequests } from './manual.js';
+import { planDeadLetters } from './deadletter.js';
 import { MESSAGES } from './rules.js';
 import { DEFAULT_UPCOMING, runsFrom } from './upcoming.js';
 import { MISSED_GRACE_MS, settle, type Settled } from './settle.js';
@@ -27,6 +28,7 @@ import {
   type Phase,
   type QinlingJob,
   type QinlingJobStatus,
+  type RunRecord,
 } from './types.js';
 
 export type { PlannedEvent } from './events.js';
@@ -39,6 +41,8 @@ export interface Observed {
   foreignInput?: string;
   /** The job's runs by hand whose Jobs exist (manual.ts). */
   manualRuns?: (ObservedRun & { requestId: string })[];
+  /** Names of the job's dead-letter delivery Jobs that exist (deadletter.ts). */
+  deadLetterJobs?: ReadonlySet<string>;
 }
 
 export interface Plan {
@@ -280,7 +284,7 @@ function planValid(
   const replaced = overlap.policy === 'Replace' && startRuns.length > 0 ? overlap.active : [];
   if (manual.handled.length > 0) status = { ...status, runRequests: manual.handled };
   else delete status.runRequests;
-  status = withLedger(status, job.status ?? {}, due.runs, manualRuns, manual.handled, {
+  const ledger = withLedger(status, job.status ?? {}, due.runs, manualRuns, manual.handled, {
     missed: s.missed,
     overlapped: s.overlapped.map((t) => ({ t, why: overlapReason(overlap.policy) })),
     replaced: replaced.map((r) => ({
@@ -288,6 +292,20 @@ function planValid(
       why: 'stopped for a newer run (overlapPolicy Replace)',
     })),
   });
+  status = ledger.status;
+  const letters = planDeadLetters(
+    job,
+    job.status?.deadLetters ?? [],
+    ledger.failedNow,
+    status.recentRuns ?? [],
+    observed.deadLetterJobs ?? new Set(),
+    now,
+    cfg,
+  );
+  startRuns.push(...letters.startRuns);
+  if (letters.deadLetters.length > 0) status = { ...status, deadLetters: letters.deadLetters };
+  else delete status.deadLetters;
+  events.push(...letters.events);
   for (const t of s.overlapped)
     events.push({
       type: 'Normal',
@@ -450,8 +468,8 @@ function withLedger(
   runs: ObservedRun[],
   manualRuns: (ObservedRun & { requestId: string })[],
   handled: HandledRunRequest[],
-  settled: Pick<Parameters<typeof foldRuns>[2], 'missed' | 'overlapped' | 'replaced'>,
-): QinlingJobStatus {
+  settled: Parameters<typeof foldRuns>[2],
+): { status: QinlingJobStatus; failedNow: RunRecord[] } {
   const who = new Map(handled.map((h) => [h.id, h.requestedBy]));
   const seen: SeenRun[] = [
     ...runs,
@@ -460,12 +478,12 @@ function withLedger(
       return by ? { ...r, requestedBy: by } : r;
     }),
   ];
-  const { recentRuns, counters } = foldRuns(before, seen, settled);
+  const { recentRuns, counters, failedNow } = foldRuns(before, seen, settled);
   const st: QinlingJobStatus = { ...status, ...counters };
   if (recentRuns.length > 0) st.recentRuns = recentRuns;
   else delete st.recentRuns;
   for (const k of ['succeeded', 'failed', 'consecutiveFailures'] as const) if (st[k] === 0) delete st[k];
-  return st;
+  return { status: st, failedNow };
 }
 
 function missesOf(

@@ -9,6 +9,7 @@ import type { ObservedRun } from './observe.js';
 import { plan, type Plan } from './planner.js';
 import { jitterOffsetMs, runAfter, timingOf } from './timing.js';
 import {
+  ANNOTATION_DEAD_LETTER,
   ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
   ANNOTATION_TRIGGER,
@@ -24,6 +25,7 @@ const iso = (d: Date) => d.toISOString();
 class World {
   status: QinlingJobStatus | undefined;
   runs = new Map<string, ObservedRun & { requestId?: string }>();
+  letters = new Set<string>();
   plans: Plan[] = [];
   constructor(public spec: QinlingJobSpec) {}
 
@@ -36,6 +38,7 @@ class World {
         runs: all.filter((r) => !r.requestId),
         manualRuns: all.filter((r): r is ObservedRun & { requestId: string } => !!r.requestId),
         cronJob: ownedCronJob(this.spec.pattern ?? '* * * * *'),
+        deadLetterJobs: this.letters,
       },
       at(t),
       cfg,
@@ -44,6 +47,10 @@ class World {
     for (const r of p.startRuns) {
       const a = r.metadata?.annotations ?? {};
       const name = r.metadata?.name ?? '';
+      if (a[ANNOTATION_DEAD_LETTER] !== undefined) {
+        this.letters.add(name);
+        continue;
+      }
       if (this.runs.has(name)) continue;
       const requestId = a[ANNOTATION_RUN_REQUEST];
       this.runs.set(name, {
@@ -347,5 +354,34 @@ describe('policy: catch-up with a cap', () => {
     const { back } = away({ count: 100 });
     expect(times(back)).to.deep.equal(['2026-11-27T12:04:00.000Z']);
     expect(back.status.missedRuns).to.equal(4);
+  });
+});
+
+describe('policy: dead letter, with retries and auto-pause', () => {
+  it('each run failed for good sends one dead letter, also after the job paused itself', () => {
+    const w = new World({
+      pattern: '* * * * *',
+      count: 100,
+      maxAttempts: 3,
+      pauseAfterFailures: 2,
+      deadLetterUrl: 'http://sink.example/dl',
+    });
+    w.pass('2026-11-27T11:59:00Z');
+    for (const m of [0, 1]) {
+      w.pass(`2026-11-27T12:0${m}:00Z`);
+      w.end('Failed');
+      w.pass(`2026-11-27T12:0${m}:10Z`);
+      w.pass(`2026-11-27T12:0${m}:15Z`); // a pass more: nothing twice
+    }
+    expect(w.letters.size).to.equal(2);
+    expect(w.status?.deadLetters?.map((d) => [d.run, d.started])).to.deep.equal([
+      ['2026-11-27T12:00:00.000Z', true],
+      ['2026-11-27T12:01:00.000Z', true],
+    ]);
+    expect(w.spec.suspend).to.equal(true);
+    const letters = w.plans
+      .flatMap((p) => p.startRuns)
+      .filter((r) => r.metadata?.annotations?.[ANNOTATION_DEAD_LETTER]);
+    expect(new Set(letters.map((r) => r.metadata?.name)).size).to.equal(2);
   });
 });

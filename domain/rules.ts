@@ -151,6 +151,12 @@ export const FIELDS: readonly FieldRule[] = [
     schema: { type: 'integer', minimum: 1, maximum: 604_800 },
   },
   { crd: 'maxCatchupRuns', wire: 'max_catchup_runs', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+  {
+    crd: 'deadLetterUrl',
+    wire: 'dead_letter_url',
+    schema: { type: 'string', maxLength: 2048, pattern: '^https?://[^\\s]+$' },
+    messages: { pattern: 'Invalid dead_letter_url: must be an http or https URL.' },
+  },
 ];
 
 const POLICY_NAMES = new Set<keyof QinlingJobSpec>([
@@ -165,6 +171,7 @@ const POLICY_NAMES = new Set<keyof QinlingJobSpec>([
   'overlapPolicy',
   'catchupWindowSeconds',
   'maxCatchupRuns',
+  'deadLetterUrl',
 ]);
 
 /** The policy fields (issue 16): optional keys of a REST job, shown only when set. */

@@ -22,6 +22,8 @@ export const ANNOTATION_SCHEDULED = 'qinling.io/scheduled-time';
 export const ANNOTATION_GENERATION = 'qinling.io/generation';
 /** On a run's Job: the run request it was started for (a run by hand, never a scheduled slot). */
 export const ANNOTATION_RUN_REQUEST = 'qinling.io/run-request';
+/** On a dead letter's delivery Job: the ledger id of the run it reports. */
+export const ANNOTATION_DEAD_LETTER = 'qinling.io/dead-letter-for';
 /** On a run's Job that the operator started late for a missed slot: `catch-up`. */
 export const ANNOTATION_TRIGGER = 'qinling.io/trigger';
 /** Set by the CronJob controller on every Job it creates (KEP-4026). */
@@ -63,6 +65,8 @@ export interface QinlingJobSpec {
   /** After an outage, missed runs at most this old are run late (catch-up), at most maxCatchupRuns of them. */
   catchupWindowSeconds?: number;
   maxCatchupRuns?: number;
+  /** Where a record of each run that failed for good is sent (an HTTP URL; CloudEvents JSON). */
+  deadLetterUrl?: string;
 }
 
 export type OverlapPolicy = 'Allow' | 'Forbid' | 'Replace' | 'BufferOne';
@@ -89,6 +93,15 @@ export interface HandledRunRequest {
   started?: boolean;
   /** Why no run was started (the job was done or cancelled). */
   refused?: string;
+}
+
+/** A dead letter (issue 16): the failed run it is for, and its delivery Job. */
+export interface DeadLetter {
+  /** The run's ledger id: its scheduled time, or manual/<request id>. */
+  run: string;
+  jobName: string;
+  /** Its Job was seen: it is never made again. */
+  started?: boolean;
 }
 
 export type Phase = 'Running' | 'Paused' | 'Done' | 'Cancelled' | 'Failed';
@@ -178,6 +191,8 @@ export interface QinlingJobStatus {
   autoPaused?: { at: string; failures: number; applied?: boolean };
   /** consecutiveFailures at the last resume from an automatic pause: the count for the next starts there. */
   failureStreakBase?: number;
+  /** Dead letters for runs that failed for good: each sent by its own Job, made once. */
+  deadLetters?: DeadLetter[];
   /** The pattern and zone nextExecutionTime was computed for: a change is noticed. */
   scheduledWith?: {
     pattern: string;

@@ -49,6 +49,7 @@ export interface WirePolicies {
   overlap_policy?: string;
   catchup_window_seconds?: number;
   max_catchup_runs?: number;
+  dead_letter_url?: string;
 }
 
 /** The policies a job sets, by their REST names. */

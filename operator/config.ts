@@ -23,6 +23,11 @@ export const operatorOptions = {
     'QJ_RUNTIME_SECRET',
     '',
   ),
+  'dead-letter-secret': str(
+    'Secret (key "token") in each job namespace sent as a Bearer token to dead-letter sinks',
+    'QJ_DEAD_LETTER_SECRET',
+    '',
+  ),
   'invoker-image': str(
     'image whose entrypoint is qinling-jobs, run by every CronJob',
     'QJ_INVOKER_IMAGE',
@@ -106,6 +111,7 @@ export function plannerConfig(o: OperatorOptions): PlannerConfig {
     runtimeUrl: o['runtime-url'],
     runtimeMode: o['runtime-mode'],
     ...(o['runtime-secret'] ? { runtimeSecret: o['runtime-secret'] } : {}),
+    ...(o['dead-letter-secret'] ? { deadLetterSecret: o['dead-letter-secret'] } : {}),
     defaultTimeZone: o['default-time-zone'],
     startingDeadlineSeconds: o['starting-deadline-seconds'],
     successfulJobsHistoryLimit: o['successful-jobs-history-limit'],

@@ -262,8 +262,10 @@ export async function runInvoke(env: Record<string, string | undefined>): Promis
   return out.code;
 }
 
-/** One call; its outcome and the runtime's HTTP status when it answered. */
-async function callOnce(inv: Invocation): Promise<{ outcome: Outcome; httpStatus?: number }> {
+/** One POST; its outcome and the HTTP status when the server answered. */
+export async function callOnce(
+  inv: Pick<Invocation, 'url' | 'headers' | 'body' | 'timeoutMs'>,
+): Promise<{ outcome: Outcome; httpStatus?: number }> {
   try {
     const res = await fetch(inv.url, {
       method: 'POST',

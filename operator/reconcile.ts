@@ -18,6 +18,7 @@ import { readAttemptReport, retryOf } from '../domain/retry.js';
 import { owned, plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
 import { WITHDRAW_MARGIN_MS } from '../domain/early.js';
 import {
+  ANNOTATION_DEAD_LETTER,
   ANNOTATION_RUN_REQUEST,
   ANNOTATION_SCHEDULED,
   API_VERSION,
@@ -114,7 +115,23 @@ export class Reconciler {
       const r = observeManualRun(j, job.metadata.uid, await this.podReportOf(job, j));
       if (r) manualRuns.push(r);
     }
-    return { ...(cronJob ? { cronJob } : {}), runs: await this.observeRuns(job, cronJob), manualRuns };
+    const deadLetterJobs = new Set<string>();
+    for (const j of this.informers.runsOf(job.metadata.uid)) {
+      const m = j.metadata;
+      const ours = m?.ownerReferences?.some((o) => o.controller && o.uid === job.metadata.uid);
+      if (
+        ours &&
+        m?.namespace === job.metadata.namespace &&
+        m.annotations?.[ANNOTATION_DEAD_LETTER] !== undefined
+      )
+        deadLetterJobs.add(m.name ?? '');
+    }
+    return {
+      ...(cronJob ? { cronJob } : {}),
+      runs: await this.observeRuns(job, cronJob),
+      manualRuns,
+      deadLetterJobs,
+    };
   }
 
   private async readCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {

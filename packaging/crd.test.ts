@@ -102,6 +102,7 @@ const fullStatus: Required<QinlingJobStatus> = {
   catchupTimes: [t],
   autoPaused: { at: t, failures: 3, applied: true },
   failureStreakBase: 1,
+  deadLetters: [{ run: t, jobName: 'j-d1', started: true }],
   scheduledWith: {
     pattern: '* * * * *',
     timeZone: 'Etc/UTC',
