@@ -2,15 +2,17 @@
 // every spec field with exactly its constraint keywords, and every CEL rule with a message of
 // MESSAGES. So kubectl users and REST clients are refused the same values, with the same words.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { validate } from '../domain/planner.js';
 import { FIELDS, MESSAGES } from '../domain/rules.js';
 import type {
   Condition,
   HandledRunRequest,
   LastExecution,
+  QinlingJob,
   QinlingJobStatus,
   RunRecord,
 } from '../domain/types.js';
@@ -165,4 +167,17 @@ describe('crd: the schema says what domain/rules.ts says', () => {
       expect(Object.keys(inner ?? {}).sort(), key).to.deep.equal(Object.keys(item).sort());
     }
   });
+});
+
+describe('crd: the samples', () => {
+  const dir = join(root, 'crds/samples');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    it(`${file}: only fields the schema has, and a spec the operator takes as valid`, () => {
+      const sample = parse(readFileSync(join(dir, file), 'utf8')) as QinlingJob;
+      const known = Object.keys(spec?.properties ?? {});
+      expect(known).to.include.members(Object.keys(sample.spec));
+      const withMeta = { ...sample, metadata: { ...sample.metadata, namespace: 'n', uid: 'u' } };
+      expect(validate(withMeta)).to.equal(undefined);
+    });
+  }
 });

@@ -257,12 +257,26 @@ export function withOperator(prefix: string, opts: { args?: string[] } = {}): Op
     scene.op = await startOperator(ns.name, scene.runtime.url, opts);
     await scene.op.port(); // the journey's own waits start once the operator serves
   });
-  after(async () => {
+  after(async function () {
+    this.timeout(90_000);
+    // The jobs first, while their operator still runs: it releases their finalizers, and the
+    // namespace does not stay Terminating after the journey.
+    if (scene.ns) await deleteAllJobs(scene.ns);
     await scene.op?.stop();
     await scene.runtime?.close();
     await ns?.remove();
   });
   return scene;
+}
+
+/** Deletes every QinlingJob in `ns` and waits (30 s at most) until they are gone; best effort. */
+async function deleteAllJobs(ns: string): Promise<void> {
+  try {
+    await custom().deleteCollectionNamespacedCustomObject({ ...q, namespace: ns });
+    await eventually(`the QinlingJobs of ${ns} gone`, 30_000, async () => (await listJobs(ns)).length === 0);
+  } catch (err) {
+    console.log(`      (cleanup of ${ns}: ${(err as Error).message})`);
+  }
 }
 
 /**

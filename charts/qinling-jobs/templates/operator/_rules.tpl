@@ -1,6 +1,7 @@
 {{- define "qinling-jobs.operatorRules" -}}
-# patch: only for its finalizer (added to a job whose CronJob may fire on its own, removed once
-# a deleted job's CronJob is suspended).
+# patch: for its finalizer (added to a job whose CronJob may fire on its own, removed once a
+# deleted job's CronJob is suspended), and spec.suspend of a job that pauses itself
+# (pauseAfterFailures).
 - apiGroups: [qinling.io]
   resources: [qinlingjobs]
   verbs: [list, watch, patch]
@@ -10,8 +11,9 @@
 - apiGroups: [batch]
   resources: [cronjobs]
   verbs: [get, list, watch, create, update, patch]
-# Counted last runs, one-shots and moved runs are started at their second as Jobs, controlled
-# by the QinlingJob; delete: only its own finished ones past the history limits.
+# Counted runs, one-shots, moved runs, runs by hand, catch-up runs and dead-letter deliveries
+# are Jobs controlled by the QinlingJob; delete: only its own (finished ones past the history
+# limits, early runs taken back, active runs an overlapPolicy Replace stops).
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [list, watch, create, delete]
@@ -21,7 +23,7 @@
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, create, update]
-# A failed run's reason comes from its pod's termination message.
+# A failed run's reason, and a retrying run's attempts, come from its pod's termination message.
 - apiGroups: [""]
   resources: [pods]
   verbs: [list]
