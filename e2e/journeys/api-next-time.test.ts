@@ -3,7 +3,7 @@
 // pattern's. A PUT of only the pattern keeps the next run (Qinling), which happens, and then the
 // new pattern takes over.
 import { expect } from 'chai';
-import { facadeCaller, labelProject, startFacade, type Facade } from './facade.js';
+import { withFacade } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, quietMoment, sleep, withOperator } from './operator.js';
 import { eventually } from './support.js';
 
@@ -15,16 +15,9 @@ interface Wire {
 
 describe('journey: REST next_execution_time is the time that fires', function () {
   const scene = withOperator('api-next');
-  let facade: Facade | undefined;
-  const project = `proj-next-${Math.random().toString(36).slice(2, 8)}`;
-  before(async function () {
-    this.timeout(120_000);
-    await labelProject(scene.ns, project);
-    facade = await startFacade(scene.ns, `tok,alice,${project},member\n`, ['--create-namespaces=false']);
-  });
-  after(() => facade?.stop());
+  const facade = withFacade(scene, 'next');
 
-  const rest = facadeCaller(() => facade?.url ?? '', 'tok');
+  const rest = facade.call;
   const call = (method: string, path: string, body?: unknown) => rest<Wire>(method, path, body);
 
   it('an off-grid PUT is answered, shown, run at its second, then the pattern resumes', async function () {

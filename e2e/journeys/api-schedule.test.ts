@@ -2,7 +2,7 @@
 // QinlingJob's status.upcoming says the same, and over five minutes the runtime is called at
 // exactly those times, in that order.
 import { expect } from 'chai';
-import { facadeCaller, labelProject, startFacade, type Facade } from './facade.js';
+import { withFacade } from './facade.js';
 import { callsAtLeast, FUNCTION_ID, jobByUid, withOperator } from './operator.js';
 import { eventually } from './support.js';
 
@@ -15,16 +15,9 @@ interface Schedule {
 
 describe('journey: REST schedule is what fires', function () {
   const scene = withOperator('api-sched');
-  let facade: Facade | undefined;
-  const project = `proj-sched-${Math.random().toString(36).slice(2, 8)}`;
-  before(async function () {
-    this.timeout(120_000);
-    await labelProject(scene.ns, project);
-    facade = await startFacade(scene.ns, `tok,alice,${project},member\n`, ['--create-namespaces=false']);
-  });
-  after(() => facade?.stop());
+  const facade = withFacade(scene, 'sched');
 
-  const call = facadeCaller(() => facade?.url ?? '', 'tok');
+  const call = facade.call;
 
   it('GET /schedule?count=5 names the next 5 runs, status.upcoming agrees, and those 5 calls come', async function () {
     this.timeout(450_000);

@@ -120,3 +120,20 @@ export async function serviceAccountToken(
   });
   return tr.status?.token ?? '';
 }
+
+/**
+ * Registers hooks that give an operator journey a facade: the scene's namespace labelled as a
+ * project of its own, served to user alice (a member) with token `tok`; stopped after it.
+ */
+export function withFacade(scene: { ns: string }, prefix: string) {
+  let facade: Facade | undefined;
+  const project = `proj-${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  before(async function () {
+    this.timeout(120_000);
+    await labelProject(scene.ns, project);
+    facade = await startFacade(scene.ns, `tok,alice,${project},member\n`, ['--create-namespaces=false']);
+  });
+  after(() => facade?.stop());
+  const url = () => facade?.url ?? '';
+  return { url, project, call: facadeCaller(url, 'tok') };
+}

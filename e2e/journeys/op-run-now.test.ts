@@ -3,7 +3,7 @@
 // nothing; a request accepted while the operator is down runs once after it is back.
 import { expect } from 'chai';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { facadeCaller, labelProject, startFacade, type Facade } from './facade.js';
+import { withFacade } from './facade.js';
 import { executions, FUNCTION_ID, jobByUid, sleep, startOperator, withOperator } from './operator.js';
 import { clients, eventually } from './support.js';
 
@@ -15,19 +15,13 @@ interface RunAnswer {
 
 describe('journey: run now, by REST and by kubectl', function () {
   const scene = withOperator('run-now');
-  let facade: Facade | undefined;
-  const project = `proj-run-${Math.random().toString(36).slice(2, 8)}`;
+  const facade = withFacade(scene, 'run');
+  const project = facade.project;
   const custom = clients().kc.makeApiClient(CustomObjectsApi);
-  before(async function () {
-    this.timeout(120_000);
-    await labelProject(scene.ns, project);
-    facade = await startFacade(scene.ns, `tok,alice,${project},member\n`, ['--create-namespaces=false']);
-  });
-  after(() => facade?.stop());
-  const call = facadeCaller(() => facade?.url ?? '', 'tok');
+  const call = facade.call;
 
   async function runNow(jobId: string, key: string): Promise<RunAnswer> {
-    const res = await fetch(`${facade?.url ?? ''}/v1/jobs/${jobId}/run`, {
+    const res = await fetch(`${facade.url()}/v1/jobs/${jobId}/run`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-auth-token': 'tok', 'idempotency-key': key },
       body: JSON.stringify({ function_input: `{"asked": "${key}"}` }),
