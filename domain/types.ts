@@ -122,7 +122,7 @@ export interface RunRecord {
   requestedBy?: string;
   startTime?: string;
   completionTime?: string;
-  /** The runtime's answer where the invoker reported it (a failed run's); a Succeeded run had a 2xx. */
+  /** The runtime's answer, as the run's pod reported it (its last attempt's). */
   httpStatus?: number;
   message?: string;
   /** Each call of a run that may retry, as its pod reported them (retry.ts). */

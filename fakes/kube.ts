@@ -1,7 +1,7 @@
 // Small fakes of the Kubernetes API surfaces the operator calls, for component tests of pure
 // control logic (journeys use the real control plane). Each records its calls in order and can
 // be told to fail one call with a status code, as the apiserver would.
-import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import type { QinlingJob } from '../domain/types.js';
 
@@ -21,6 +21,8 @@ export class FakeKube {
   cronJobs = new Map<string, V1CronJob>();
   /** ConfigMaps by name, as the apiserver holds them: create refuses a taken name. */
   configMaps = new Map<string, V1ConfigMap>();
+  /** Pods, listed by the Job controller's `batch.kubernetes.io/controller-uid` label. */
+  pods: V1Pod[] = [];
 
   private record(api: string, args: Record<string, unknown>): void {
     this.calls.push({ api, args });
@@ -76,7 +78,11 @@ export class FakeKube {
           return Promise.resolve(args.body);
         },
         createNamespacedEvent: rec('createNamespacedEvent'),
-        listNamespacedPod: () => Promise.resolve({ items: [] }),
+        listNamespacedPod: (args: { labelSelector?: string }) => {
+          this.record('listNamespacedPod', args);
+          const [k, v] = (args.labelSelector ?? '').split('=');
+          return Promise.resolve({ items: this.pods.filter((p) => p.metadata?.labels?.[k ?? ''] === v) });
+        },
       },
     } as unknown as Kube;
   }

@@ -14,7 +14,7 @@ import type { PlannerConfig } from '../domain/config.js';
 import { cronJobName } from '../domain/children.js';
 import { operatorRunsAll } from '../domain/next.js';
 import { observeManualRun, observeRun, type ObservedRun, type PodReport } from '../domain/observe.js';
-import { readAttemptReport, retryOf } from '../domain/retry.js';
+import { readAttemptReport } from '../domain/retry.js';
 import { owned, plan, type Observed, type Plan, type PlannedEvent } from '../domain/planner.js';
 import { WITHDRAW_MARGIN_MS } from '../domain/early.js';
 import {
@@ -240,14 +240,21 @@ export class Reconciler {
   }
 
   /**
-   * What a finished run's pod said: for a failed run, why; for a run that may retry, each
-   * attempt (a pods call per such run, once). Best effort: a pods error costs the report, not the pass.
+   * What a finished run's pod said (its termination message: each attempt, with the runtime's
+   * HTTP status): for a failed run also why. Read once per Job (a pods call per finished run);
+   * a succeeded run the ledger already holds as final is not read again (after a restart the
+   * history's Jobs would cost a call each for nothing). Best effort: a pods error costs the
+   * report, not the pass.
    */
   private async podReportOf(owner: QinlingJob, job: V1Job): Promise<PodReport | undefined> {
     const has = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
     const failed = has('Failed');
-    const retries = retryOf(owner.spec, this.cfg).maxAttempts > 1;
-    if (!failed && !(retries && has('Complete'))) return undefined;
+    if (!failed) {
+      if (!has('Complete')) return undefined;
+      const name = job.metadata?.name;
+      const kept = owner.status?.recentRuns?.find((r) => r.jobName === name);
+      if (kept && kept.result !== 'Running') return undefined;
+    }
     const uid = job.metadata?.uid ?? '';
     const known = this.podReports.get(uid);
     if (known !== undefined) return known;

@@ -428,3 +428,82 @@ describe('Reconciler: the function input is stored once, in a ConfigMap written 
     expect(cj?.spec?.jobTemplate).to.deep.equal(legacyCronJob('x').spec?.jobTemplate);
   });
 });
+
+describe('Reconciler: a finished run’s pod report', () => {
+  const NOW = '2026-11-27T12:00:30Z';
+  const report = JSON.stringify({
+    attempts: [
+      {
+        attempt: 1,
+        startTime: '2026-11-27T12:00:00.100Z',
+        httpStatus: 503,
+        message: 'runtime answered HTTP 503',
+      },
+      {
+        attempt: 2,
+        startTime: '2026-11-27T12:00:01.200Z',
+        httpStatus: 201,
+        message: 'runtime answered HTTP 201',
+      },
+    ],
+  });
+  const succeeded = (): V1Job => ({
+    ...earlyRun(),
+    status: {
+      startTime: new Date('2026-11-27T12:00:00Z'),
+      completionTime: new Date('2026-11-27T12:00:02Z'),
+      conditions: [{ type: 'Complete', status: 'True' }],
+    },
+  });
+  const pod = {
+    metadata: { name: 'p', labels: { 'batch.kubernetes.io/controller-uid': 'run-uid' } },
+    status: {
+      containerStatuses: [{ name: 'invoke', state: { terminated: { exitCode: 0, message: report } } }],
+    },
+  };
+  const ledger = (w: ReturnType<typeof world>) => {
+    const c = w.kube.calls.filter((x) => x.api === 'replaceNamespacedCustomObjectStatus').at(-1);
+    return (c?.args.body as QinlingJob | undefined)?.status?.recentRuns ?? [];
+  };
+
+  it('a succeeded run: its exact HTTP status and each attempt, read once', async () => {
+    const w = world(NOW);
+    dueOneShot(w);
+    w.caches.cronJobs.set('p1/once', ownedCronJob());
+    w.caches.runs = [succeeded()];
+    w.kube.pods = [pod as never];
+    await w.r.reconcile('p1', 'once');
+    expect(ledger(w)[0]).to.deep.include({ result: 'Succeeded', httpStatus: 201, attempt: 2 });
+    expect(ledger(w)[0]?.attempts?.map((a) => a.httpStatus)).to.deep.equal([503, 201]);
+    const reads = () => w.kube.names().filter((n) => n === 'listNamespacedPod').length;
+    expect(reads()).to.equal(1);
+    await w.r.reconcile('p1', 'once');
+    expect(reads()).to.equal(1);
+  });
+
+  it('after a restart, a succeeded run the ledger holds as final costs no pods call', async () => {
+    const w = world(NOW);
+    const j = job(
+      { firstExecutionTime: '2026-11-27T12:00:00Z' },
+      {
+        phase: 'Done',
+        recentRuns: [
+          {
+            scheduledTime: '2026-11-27T12:00:00.000Z',
+            trigger: 'operator',
+            attempt: 2,
+            result: 'Succeeded',
+            jobName: succeeded().metadata?.name ?? '',
+            httpStatus: 201,
+          },
+        ],
+      },
+    );
+    w.caches.jobs.set('p1/once', j);
+    w.caches.cronJobs.set('p1/once', ownedCronJob());
+    w.caches.runs = [succeeded()];
+    w.kube.pods = [pod as never];
+    await w.r.reconcile('p1', 'once');
+    expect(w.kube.names()).to.not.include('listNamespacedPod');
+  });
+});

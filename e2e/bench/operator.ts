@@ -121,6 +121,17 @@ async function baseline(n: number): Promise<Result> {
   return r;
 }
 
+/** Deletes every QinlingJob in `ns` and waits until none is left. */
+async function dropJobs(ns: string): Promise<void> {
+  const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs', namespace: ns };
+  await custom.deleteCollectionNamespacedCustomObject(q);
+  for (;;) {
+    const left = (await custom.listNamespacedCustomObject({ ...q, limit: 1 })) as { items: unknown[] };
+    if (left.items.length === 0) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Deletes a namespace and waits until it is gone, so one measurement's cleanup never loads the next. */
 async function drop(ns: { name: string; remove: () => Promise<void> }): Promise<void> {
   await ns.remove();
@@ -239,10 +250,12 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
     done,
   );
   clearInterval(sampler);
-  // The namespace goes while the operator runs: it releases each job's finalizer (a job it no
-  // longer watches would hold the namespace in Terminating for good).
-  await drop(ns);
+  // The jobs go while the operator runs: it releases each one's finalizer (a job it no longer
+  // watches would hold the namespace in Terminating for good). Not the namespace first: its
+  // ServiceAccount, the operator's identity, would go with it, and every release with a 401.
+  await dropJobs(ns.name);
   await op.stop();
+  await drop(ns);
   await runtime.close();
   return { ...r, rssMiB: rss / 2 ** 20 };
 }
