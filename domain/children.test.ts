@@ -155,3 +155,13 @@ describe('children: a job that may retry (maxAttempts)', () => {
     expect(cj.spec?.jobTemplate.spec?.activeDeadlineSeconds).to.equal(cfg.invokeTimeoutSeconds + 60);
   });
 });
+
+describe('children: what the apiserver stores is what was written', () => {
+  it('no env var has an empty value (stored as none, it would make every pass rewrite the CronJob)', () => {
+    for (const spec of [{}, { functionAlias: 'prod', functionId: undefined }, { functionInput: '' }]) {
+      const env = cronJobOf(job(spec)).spec?.jobTemplate.spec?.template.spec?.containers[0]?.env ?? [];
+      for (const e of env) expect(e.value, e.name).to.not.equal('');
+      expect(env.map((e) => e.name)).to.include('QJ_FUNCTION_ALIAS');
+    }
+  });
+});

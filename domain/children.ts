@@ -120,7 +120,9 @@ function invokerEnv(job: QinlingJob, cfg: PlannerConfig): V1EnvVar[] {
       valueFrom: { secretKeyRef: { name: cfg.runtimeSecret, key: 'token', optional: true } },
     });
   }
-  return env;
+  // The apiserver stores an empty value as no value: a `value: ''` would never be found on the
+  // CronJob it was written to, and every pass would replace it again.
+  return env.map((e) => (e.value === '' ? { name: e.name } : e));
 }
 
 function jobTemplate(job: QinlingJob, cfg: PlannerConfig): V1JobTemplateSpec {

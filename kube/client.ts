@@ -58,6 +58,10 @@ class PooledAuth implements SecurityAuthentication {
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
     this.pool ??= new Agent({
       connections: MAX_CONNECTIONS,
+      // HTTP/1.1 keep-alive connections, as client-node 1.x used (undici 8 would negotiate HTTP/2
+      // and put every request and watch on one TCP connection; measured no faster here, and a
+      // request outliving the apiserver's timeout ended in an HTTP/2 stream error: figures.md).
+      allowH2: false,
       connect: {
         ca: opts.ca,
         cert: opts.cert,

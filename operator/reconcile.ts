@@ -52,7 +52,7 @@ export class Reconciler {
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<Outcome> {
-    const job = this.informers.jobs.get(namespace, name);
+    let job = this.informers.jobs.get(namespace, name);
     if (!job) {
       await this.suspendOrphan(namespace, name);
       return {};
@@ -69,19 +69,23 @@ export class Reconciler {
     // runs a newer one replaces (overlapPolicy Replace), stopped before it starts.
     for (const run of [...(p.withdrawRuns ?? []), ...(p.replaceRuns ?? [])])
       await this.withdrawRun(namespace, run);
-    // A CronJob that may fire on its own is made only under the finalizer.
-    if (!operatorRunsAll(job) && p.cronJob && !job.metadata.finalizers?.includes(FINALIZER))
-      await this.protect(job);
-    // The input before the CronJob whose pods read it, and before any run started below. It is
-    // written only when the CronJob's template is to change (its annotation carries the input's
-    // hash), so a steady state costs no call and the operator caches no ConfigMap.
-    if (
-      p.input &&
-      p.cronJob &&
-      templateChanges(p.cronJob, cached) &&
-      !(await this.writeInput(job, p.input))
-    ) {
-      p = plan(job, { ...observed, foreignInput: p.input.metadata?.name ?? '' }, now, this.cfg);
+    // A CronJob that may fire on its own is made only under the finalizer; and the input before
+    // the CronJob whose pods read it, and before any run started below. The input is written
+    // only when the CronJob's template is to change (its annotation carries the input's hash), so
+    // a steady state costs no call and the operator caches no ConfigMap. The two writes do not
+    // depend on each other: they go together, one round trip for both.
+    const protecting =
+      !operatorRunsAll(job) && p.cronJob && !job.metadata.finalizers?.includes(FINALIZER)
+        ? this.protect(job)
+        : undefined;
+    const input = p.input && p.cronJob && templateChanges(p.cronJob, cached) ? p.input : undefined;
+    const [protectedJob, inputWritten] = await Promise.all([
+      protecting,
+      input ? this.writeInput(job, input) : true,
+    ]);
+    if (protectedJob) job = protectedJob;
+    if (!inputWritten) {
+      p = plan(job, { ...observed, foreignInput: input?.metadata?.name ?? '' }, now, this.cfg);
     }
     if (!cached && p.cronJob && !(await this.createCronJob(p.cronJob))) {
       // The name is taken by a CronJob the cache does not hold: someone else's (it lacks our
@@ -143,15 +147,27 @@ export class Reconciler {
     }
   }
 
-  /** Adds the finalizer; on a stale read the 409 requeues the key quietly. */
-  private async protect(job: QinlingJob): Promise<void> {
+  /**
+   * Adds the finalizer; on a stale read the 409 requeues the key quietly. Returns the job at the
+   * version the patch made, so this pass's status write is not refused as stale (a 409 and a
+   * requeue per new job, before the cache caught up).
+   */
+  private async protect(job: QinlingJob): Promise<QinlingJob> {
     const { namespace, name, resourceVersion } = job.metadata;
-    await this.patchJob(
-      namespace,
-      name,
-      { metadata: { resourceVersion, finalizers: [...(job.metadata.finalizers ?? []), FINALIZER] } },
-      PatchStrategy.MergePatch,
-    );
+    const finalizers = [...(job.metadata.finalizers ?? []), FINALIZER];
+    const patched = (await this.kube.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        body: { metadata: { resourceVersion, finalizers } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as Partial<QinlingJob> | undefined;
+    const rv = patched?.metadata?.resourceVersion;
+    return { ...job, metadata: { ...job.metadata, finalizers, ...(rv ? { resourceVersion: rv } : {}) } };
   }
 
   /** A patch of the QinlingJob itself (its metadata: the finalizer), not of its status. */

@@ -124,11 +124,14 @@ async function baseline(n: number): Promise<Result> {
 /** Deletes every QinlingJob in `ns` and waits until none is left. */
 async function dropJobs(ns: string): Promise<void> {
   const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs', namespace: ns };
-  await custom.deleteCollectionNamespacedCustomObject(q);
   for (;;) {
-    const left = (await custom.listNamespacedCustomObject({ ...q, limit: 1 })) as { items: unknown[] };
-    if (left.items.length === 0) return;
-    await new Promise((r) => setTimeout(r, 1000));
+    // A collection of 10,000 outlasts the apiserver's 60 s request timeout (504): ask again.
+    await custom.deleteCollectionNamespacedCustomObject(q).catch(() => undefined);
+    for (let i = 0; i < 30; i++) {
+      const left = (await custom.listNamespacedCustomObject({ ...q, limit: 1 })) as { items: unknown[] };
+      if (left.items.length === 0) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
 

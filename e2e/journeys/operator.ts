@@ -109,7 +109,16 @@ export async function startOperator(
       `--invoker-image=${OPERATOR_IMAGE}`,
       ...(opts.args ?? []),
     ],
-    { stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH ?? '' } },
+    {
+      stdio: ['ignore', fd, fd],
+      // QJ_OPERATOR_NODE_OPTIONS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark's operator.
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...(process.env.QJ_OPERATOR_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.QJ_OPERATOR_NODE_OPTIONS }
+          : {}),
+      },
+    },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = () =>
