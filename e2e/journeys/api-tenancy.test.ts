@@ -209,12 +209,14 @@ describe('journey: tenancy the facade can trust', function () {
     await labelProject(victim.name, PB);
     await labelProject(attacker.name, PB);
     const { eventually } = await import('./support.js');
-    const r = await eventually('the facade to see both labels', 20_000, async () => {
-      const x = await call('POST', '/v1/jobs', 'tok-b', job);
-      return x.status === 503 ? x : undefined;
-    });
+    // Waited for with reads: a create tried while the facade had seen only the first label
+    // would be stored (rightly, then) and spoil the count below.
+    await eventually('the facade to see both labels', 20_000, async () =>
+      (await call('GET', '/v1/jobs', 'tok-b')).status === 503 ? true : undefined,
+    );
+    const r = await call('POST', '/v1/jobs', 'tok-b', job);
+    expect(r.status).to.equal(503);
     expect(r.json).to.deep.include({ faultcode: 'Server', debuginfo: null });
-    expect((await call('GET', '/v1/jobs', 'tok-b')).status).to.equal(503);
     for (const n of [victim.name, attacker.name]) {
       expect(await storedIn(n), n).to.have.length(0);
     }
