@@ -112,23 +112,17 @@ export class Reconciler {
 
   private async observe(job: QinlingJob, cronJob: V1CronJob | undefined): Promise<Observed> {
     const manualRuns: NonNullable<Observed['manualRuns']> = [];
-    for (const j of this.informers.runsOf(job.metadata.uid)) {
-      const m = j.metadata;
-      if (m?.namespace !== job.metadata.namespace || m.annotations?.[ANNOTATION_RUN_REQUEST] === undefined)
-        continue;
-      const r = observeManualRun(j, job.metadata.uid, await this.podReportOf(job, j));
-      if (r) manualRuns.push(r);
-    }
     const deadLetterJobs = new Set<string>();
-    for (const j of this.informers.runsOf(job.metadata.uid)) {
+    const { uid, namespace } = job.metadata;
+    for (const j of this.informers.runsOf(uid)) {
       const m = j.metadata;
-      const ours = m?.ownerReferences?.some((o) => o.controller && o.uid === job.metadata.uid);
-      if (
-        ours &&
-        m?.namespace === job.metadata.namespace &&
-        m.annotations?.[ANNOTATION_DEAD_LETTER] !== undefined
-      )
-        deadLetterJobs.add(m.name ?? '');
+      if (m?.namespace !== namespace) continue;
+      if (m.annotations?.[ANNOTATION_DEAD_LETTER] !== undefined) {
+        if (m.ownerReferences?.some((o) => o.controller && o.uid === uid)) deadLetterJobs.add(m.name ?? '');
+      } else if (m.annotations?.[ANNOTATION_RUN_REQUEST] !== undefined) {
+        const r = observeManualRun(j, uid, await this.podReportOf(job, j));
+        if (r) manualRuns.push(r);
+      }
     }
     return {
       ...(cronJob ? { cronJob } : {}),
@@ -248,7 +242,10 @@ export class Reconciler {
   private async observeRuns(job: QinlingJob, cronJob: V1CronJob | undefined): Promise<ObservedRun[]> {
     const runs: ObservedRun[] = [];
     for (const j of this.informers.runsOf(job.metadata.uid)) {
+      const a = j.metadata?.annotations ?? {};
       if (j.metadata?.namespace !== job.metadata.namespace) continue;
+      // A run by hand or a dead letter's delivery is no slot's run: no pods call for it here.
+      if (a[ANNOTATION_RUN_REQUEST] !== undefined || a[ANNOTATION_DEAD_LETTER] !== undefined) continue;
       const r = observeRun(j, cronJob, await this.podReportOf(job, j), job.metadata.uid);
       if (r) runs.push(r);
     }
