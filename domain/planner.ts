@@ -15,7 +15,7 @@ import type { ObservedRun } from './observe.js';
 import { foldRuns, type SeenRun } from './ledger.js';
 import { planRunRequests } from './manual.js';
 import { planDeadLetters } from './deadletter.js';
-import { MESSAGES } from './rules.js';
+import { MESSAGES, policyViolation } from './rules.js';
 import { DEFAULT_UPCOMING, runsFrom } from './upcoming.js';
 import { MISSED_GRACE_MS, settle, type Settled } from './settle.js';
 import { parsePattern, prevTick, ScheduleError, validTimeZone } from './schedule.js';
@@ -92,10 +92,8 @@ export function validate(job: QinlingJob): string | undefined {
   if (!s.pattern && !s.firstExecutionTime) return MESSAGES.whenRequired;
   if (!s.pattern && (s.count ?? 1) > 1) return MESSAGES.countNeedsPattern;
   if (s.count !== undefined && s.count < 1) return MESSAGES.countPositive;
-  if ((s.minBackoffSeconds ?? 1) > (s.maxBackoffSeconds ?? Infinity)) return MESSAGES.backoffOrder;
-  if ((s.startTime !== undefined || s.endTime !== undefined) && !s.pattern) return MESSAGES.boundsNeedPattern;
-  if (s.startTime && s.endTime && Date.parse(s.endTime) <= Date.parse(s.startTime))
-    return MESSAGES.boundsOrder;
+  const policy = policyViolation(s);
+  if (policy) return policy;
   for (const t of [s.firstExecutionTime, s.nextExecutionTime, s.startTime, s.endTime]) {
     if (t !== undefined && Number.isNaN(Date.parse(t))) return `Invalid time: ${t}`;
   }
@@ -210,6 +208,8 @@ interface Step {
   cfg: PlannerConfig;
   tz: string;
   overlap: Overlap;
+  /** The job's runs after an instant (timing.ts); none for a one-shot. */
+  after: ((t: Date) => Date | undefined) | undefined;
 }
 
 function overlapReason(policy: Overlap['policy']): string {
@@ -228,7 +228,8 @@ function planValid(
   // Runs made early (early.ts) count and settle nothing before their time.
   const due = { ...observed, runs: dueRuns(observed.runs, now) };
   const overlap = overlapOf(job, due.runs, observed.manualRuns ?? []);
-  const x: Step = { job, observed: due, now, cfg, tz: zoneOf(job, cfg.defaultTimeZone), overlap };
+  const tz = zoneOf(job, cfg.defaultTimeZone);
+  const x: Step = { job, observed: due, now, cfg, tz, overlap, after: stepper(timingOf(job, tz)) };
   const counted = countRuns(base, due.runs);
   const remaining = remainingOf(job, counted.executions);
   let phase = phaseOf(job, remaining);
@@ -382,7 +383,7 @@ function schedule(
   if (phase !== 'Running') return base;
   const claimed = new Set(counted.claimedTimes.map(ms));
   const cronJobCreated = date(x.observed.cronJob?.metadata?.creationTimestamp?.toString());
-  const after = stepper(timingOf(x.job, x.tz));
+  const { after } = x;
   const { catchupWindowSeconds: window, maxCatchupRuns: max, overlapPolicy } = x.job.spec;
   const catchup =
     window !== undefined || max !== undefined
@@ -452,7 +453,7 @@ function statusOf(x: Step, base: QinlingJobStatus, d: Decided): QinlingJobStatus
   // What will run: nextExecutionTime and the runs after it (a paused job runs none).
   const upcoming =
     phase === 'Running' && s.next
-      ? runsFrom(s.next, stepper(timingOf(x.job, x.tz)), Math.min(DEFAULT_UPCOMING, remaining ?? Infinity))
+      ? runsFrom(s.next, x.after, Math.min(DEFAULT_UPCOMING, remaining ?? Infinity))
       : [];
   if (upcoming.length > 0) st.upcoming = upcoming.map((d) => d.toISOString());
   else delete st.upcoming;

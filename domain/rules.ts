@@ -174,6 +174,15 @@ const POLICY_NAMES = new Set<keyof QinlingJobSpec>([
   'deadLetterUrl',
 ]);
 
+/** The rules across the policy fields, one message each; the REST facade and the planner both ask. */
+export function policyViolation(s: QinlingJobSpec): string | undefined {
+  if ((s.minBackoffSeconds ?? 1) > (s.maxBackoffSeconds ?? Infinity)) return MESSAGES.backoffOrder;
+  if ((s.startTime !== undefined || s.endTime !== undefined) && !s.pattern) return MESSAGES.boundsNeedPattern;
+  if (s.startTime && s.endTime && Date.parse(s.endTime) <= Date.parse(s.startTime))
+    return MESSAGES.boundsOrder;
+  return undefined;
+}
+
 /** The policy fields (issue 16): optional keys of a REST job, shown only when set. */
 export const POLICY_FIELDS = FIELDS.filter((f) => POLICY_NAMES.has(f.crd));
 

@@ -11,6 +11,7 @@ import {
   MAX_INPUT_BYTES,
   MESSAGES,
   POLICY_FIELDS,
+  policyViolation,
   wireSchema,
   type FieldRule,
 } from './rules.js';
@@ -70,17 +71,8 @@ function policiesFrom(b: Record<string, unknown>, current: QinlingJobSpec = {}):
     // Times in every form Qinling read, stored as RFC 3339.
     out[f.crd] = f.schema.format === 'date-time' ? wireTime(readTime(f.wire, b[f.wire])) : b[f.wire];
   }
-  const merged: QinlingJobSpec = { ...current, ...out };
-  if ((merged.startTime !== undefined || merged.endTime !== undefined) && !merged.pattern)
-    throw badRequest(MESSAGES.boundsNeedPattern);
-  if (merged.startTime && merged.endTime && Date.parse(merged.endTime) <= Date.parse(merged.startTime))
-    throw badRequest(MESSAGES.boundsOrder);
-  if (
-    merged.minBackoffSeconds !== undefined &&
-    merged.maxBackoffSeconds !== undefined &&
-    merged.minBackoffSeconds > merged.maxBackoffSeconds
-  )
-    throw badRequest(MESSAGES.backoffOrder);
+  const broken = policyViolation({ ...current, ...out });
+  if (broken) throw badRequest(broken);
   return out;
 }
 
