@@ -21,6 +21,8 @@ export class FakeKube {
   cronJobs = new Map<string, V1CronJob>();
   /** ConfigMaps by name, as the apiserver holds them: create refuses a taken name. */
   configMaps = new Map<string, V1ConfigMap>();
+  /** The resourceVersion a patch of a QinlingJob answers with (the patch's body as sent, when unset). */
+  patchedVersion?: string;
   /** Pods, listed by the Job controller's `batch.kubernetes.io/controller-uid` label. */
   pods: V1Pod[] = [];
 
@@ -57,7 +59,12 @@ export class FakeKube {
       },
       custom: {
         replaceNamespacedCustomObjectStatus: rec('replaceNamespacedCustomObjectStatus'),
-        patchNamespacedCustomObject: rec('patchNamespacedCustomObject'),
+        patchNamespacedCustomObject: (args: { body: { metadata?: object } }) => {
+          this.record('patchNamespacedCustomObject', args);
+          const v = this.patchedVersion;
+          const meta = { ...args.body.metadata, ...(v ? { resourceVersion: v } : {}) };
+          return Promise.resolve({ ...args.body, metadata: meta });
+        },
       },
       core: {
         createNamespacedConfigMap: (args: { body: V1ConfigMap }) => {

@@ -235,6 +235,16 @@ describe('Reconciler: one pass against fakes', () => {
       });
     });
 
+    it('the status that pass writes is at the version the finalizer patch made (no 409 per new job)', async () => {
+      const w = world('2026-11-27T12:00:10Z');
+      w.caches.jobs.set('p1/once', recurring([]));
+      w.kube.patchedVersion = '8';
+      await w.r.reconcile('p1', 'once');
+      const status = w.kube.calls.find((c) => c.api === 'replaceNamespacedCustomObjectStatus');
+      expect((status?.args.body as QinlingJob).metadata).to.include({ resourceVersion: '8' });
+      expect((status?.args.body as QinlingJob).metadata.finalizers).to.include('qinling.io/suspend-cronjob');
+    });
+
     it('is not needed where the operator starts every run (one-shot, counted): no extra write', async () => {
       for (const spec of [
         { firstExecutionTime: '2026-11-27T13:00:00Z' },
