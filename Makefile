@@ -10,6 +10,8 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 SIZES ?= 1000,10000
 # Extra kube-controller-manager flags for a measurement (make cluster-up CM_ARGS="--v=4")
 CM_ARGS ?=
+# make bench-scale: the stages one namespace grows through
+SIZES_SCALE ?= 1000,10000,100000
 # make bench-skew: jobs per path, ticks and rounds (SKEW_ARGS="--jobs 100 --ticks 2")
 SKEW_ARGS ?=
 
@@ -91,6 +93,10 @@ bench-skew: cluster-up crd ## lateness and lost runs: 200 jobs on one minute (Cr
 dashboard-pngs: cluster-up crd ## the chart's Grafana dashboard drawn from a real scrape (6 min) into docs/dashboard/*.png
 	@command -v rsvg-convert >/dev/null || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get install -y -qq librsvg2-bin >/dev/null; }
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/dashboard.js
+
+.PHONY: bench-scale
+bench-scale: cluster-up crd ## 1,000 -> 10,000 -> 100,000 jobs in one namespace: creation, convergence, memory per job, facade p99 (SIZES_SCALE=...)
+	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/scale.js --sizes $(SIZES_SCALE)
 
 .PHONY: bench-list
 bench-list: build ## one unpaged list of 10,000 jobs of 64 KiB: facade RSS and /healthz latency meanwhile (no cluster)
