@@ -33,6 +33,7 @@ import type { Informers } from './informers.js';
 import { isNotFound, statusCode, type Kube } from '../kube/client.js';
 import type { Metrics } from './metrics.js';
 import { isSubset } from './subset.js';
+import { isTrimmed, templateMatches, trimTemplate } from './templates.js';
 
 export interface Outcome {
   requeueAfterMs?: number;
@@ -348,10 +349,25 @@ export class Reconciler {
       return;
     }
     const same =
-      isSubset(want.spec, existing.spec) &&
+      isSubset(withoutTemplate(want), withoutTemplate(existing)) &&
+      templateMatches(want, existing) &&
       isSubset(want.metadata?.labels, existing.metadata?.labels) &&
       isSubset(want.metadata?.ownerReferences, existing.metadata?.ownerReferences);
-    if (same) return;
+    if (same) {
+      trimTemplate(existing, want); // the cache keeps its digest from here on (templates.ts)
+      return;
+    }
+    // A hold (the CronJob as it is, suspended) of a cached copy that no longer keeps its
+    // template: the server's template goes back unchanged.
+    let spec = want.spec ?? existing.spec;
+    if (spec && !spec.jobTemplate && isTrimmed(existing)) {
+      const full = await this.kube.batch
+        .readNamespacedCronJob({ name: existing.metadata?.name ?? '', namespace: ns })
+        .catch((err: unknown) => {
+          throw isNotFound(err) ? conflict() : err; // deleted in between: look again
+        });
+      spec = { ...spec, jobTemplate: full.spec?.jobTemplate ?? {} };
+    }
     // A replace, not a patch: whatever someone changed by hand is put back as a whole.
     const body: V1CronJob = {
       ...existing,
@@ -360,7 +376,7 @@ export class Reconciler {
         labels: { ...existing.metadata?.labels, ...want.metadata?.labels },
         ownerReferences: want.metadata?.ownerReferences ?? [],
       },
-      spec: want.spec ?? existing.spec,
+      ...(spec ? { spec } : {}),
     };
     delete body.status;
     await this.kube.batch.replaceNamespacedCronJob({
@@ -498,7 +514,15 @@ export function sameJson(a: unknown, b: unknown): boolean {
 
 /** Whether writing `want` over `existing` changes what its pods run (or creates it). */
 function templateChanges(want: V1CronJob, existing: V1CronJob | undefined): boolean {
-  return !existing || !isSubset(want.spec?.jobTemplate, existing.spec?.jobTemplate);
+  return !existing || !templateMatches(want, existing);
+}
+
+/** A CronJob's spec but its pod template (compared apart, templates.ts). */
+function withoutTemplate(cj: V1CronJob): Partial<NonNullable<V1CronJob['spec']>> | undefined {
+  if (!cj.spec) return undefined;
+  const rest: Partial<NonNullable<V1CronJob['spec']>> = { ...cj.spec };
+  delete rest.jobTemplate;
+  return rest;
 }
 
 /** Handled by the controller like a 409 from the apiserver: a quiet, prompt requeue. */
