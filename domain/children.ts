@@ -88,13 +88,18 @@ function invokerEnv(job: QinlingJob, cfg: PlannerConfig): V1EnvVar[] {
     { name: 'QJ_FUNCTION_ID', value: escapeEnv(s.functionId ?? '') },
     { name: 'QJ_FUNCTION_VERSION', value: String(s.functionVersion ?? 0) },
     { name: 'QJ_FUNCTION_ALIAS', value: escapeEnv(s.functionAlias ?? '') },
-    {
-      // Read from the job's ConfigMap, not copied into every CronJob, Job and Pod. Not optional:
-      // a missing ConfigMap stops the container (CreateContainerConfigError) instead of posting
-      // an empty input. valueFrom values are not `$(VAR)`-expanded, so no escaping.
-      name: 'QJ_FUNCTION_INPUT',
-      valueFrom: { configMapKeyRef: { name: inputConfigMapName(job.metadata.name), key: INPUT_KEY } },
-    },
+    // Read from the job's ConfigMap, not copied into every CronJob, Job and Pod. Not optional:
+    // a missing ConfigMap stops the container (CreateContainerConfigError) instead of posting
+    // an empty input. valueFrom values are not `$(VAR)`-expanded, so no escaping. No input, no
+    // ConfigMap: the invoker posts an empty input when the variable is absent.
+    ...(s.functionInput
+      ? [
+          {
+            name: 'QJ_FUNCTION_INPUT',
+            valueFrom: { configMapKeyRef: { name: inputConfigMapName(job.metadata.name), key: INPUT_KEY } },
+          },
+        ]
+      : []),
     { name: 'QJ_TIMEOUT_SECONDS', value: String(retry.attemptDeadlineSeconds) },
     ...(retry.maxAttempts > 1
       ? [
@@ -213,8 +218,8 @@ export function desiredCronJob(job: QinlingJob, cfg: PlannerConfig, p: CronJobPa
 }
 
 /**
- * The job's function input, stored once. Every job has one, an empty input included, so the pod
- * template has one shape. Owned by the QinlingJob, so garbage collection removes it with the job.
+ * The job's function input, stored once; none for a job without input (one write and one
+ * object fewer per job: most jobs have none). Owned by the QinlingJob, so garbage collection removes it with the job.
  * A ConfigMap, not a Secret: the input is not a secret (namespace readers can read it, as they
  * could read it in the QinlingJob), and a right to create Secrets in every namespace would let
  * the operator mint a token for any ServiceAccount (a `service-account-token` Secret).

@@ -52,11 +52,17 @@ describe('manual: runs by hand', () => {
   });
 
   it('without an input of its own the run reads the job input, as every run', () => {
-    const j = job(spec({ runRequests: [{ id: 'r1' }] }), { phase: 'Running' });
+    const j = job(spec({ functionInput: '{"y":2}', runRequests: [{ id: 'r1' }] }), { phase: 'Running' });
     const env = envOf(planRunRequests(j, 'Running', cronJob, none, NOW, cfg).startRuns[0]);
     expect(env.QJ_FUNCTION_INPUT).to.deep.include({
       configMapKeyRef: { name: 'nightly-input', key: 'input' },
     });
+  });
+
+  it('a job without input: its runs have no input variable (the invoker posts an empty input)', () => {
+    const j = job(spec({ runRequests: [{ id: 'r1' }] }), { phase: 'Running' });
+    const env = envOf(planRunRequests(j, 'Running', cronJob, none, NOW, cfg).startRuns[0]);
+    expect(env).to.not.have.property('QJ_FUNCTION_INPUT');
   });
 
   it('a taken request is made again until its Job is seen, then never again (even once the Job is gone)', () => {

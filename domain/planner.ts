@@ -343,7 +343,7 @@ function planValid(
   return {
     status,
     cronJob,
-    input: desiredInputConfigMap(job),
+    ...(job.spec.functionInput ? { input: desiredInputConfigMap(job) } : {}),
     startRuns,
     events,
     ...result,

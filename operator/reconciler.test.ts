@@ -350,6 +350,15 @@ describe('Reconciler: the function input is stored once, in a ConfigMap written 
     expect(inputEnvOf(cj)?.valueFrom?.configMapKeyRef).to.deep.equal({ name: 'once-input', key: 'input' });
   });
 
+  it('a job without input: no ConfigMap, and its CronJob refers to none', async () => {
+    const w = world('2026-11-27T12:00:10Z');
+    const plain = { pattern: '0 0 1 1 *' };
+    w.caches.jobs.set('p1/once', job(plain));
+    await pass(w, plain);
+    expect(writes(w)).to.not.include('createNamespacedConfigMap');
+    expect(inputEnvOf(lastBody<V1CronJob>(w, 'createNamespacedCronJob'))).to.equal(undefined);
+  });
+
   it('a steady state: no call at all, not even a read of the ConfigMap', async () => {
     const w = world('2026-11-27T12:00:10Z');
     w.caches.jobs.set('p1/once', job(recurring));
@@ -364,8 +373,8 @@ describe('Reconciler: the function input is stored once, in a ConfigMap written 
     const w = world('2026-11-27T12:00:10Z');
     w.caches.jobs.set('p1/once', job(recurring));
     await pass(w, recurring);
+    const before = structuredClone(w.caches.cronJobs.get('p1/once')); // the next pass trims the cached copy
     await pass(w, recurring);
-    const before = w.caches.cronJobs.get('p1/once');
     const changed = { ...recurring, functionInput: 'the new input $(X)' };
     w.caches.jobs.set('p1/once', job(changed, w.caches.jobs.get('p1/once')?.status));
     await pass(w, changed);
@@ -428,6 +437,8 @@ describe('Reconciler: the function input is stored once, in a ConfigMap written 
   it('a foreign ConfigMap where an old CronJob reads its input: the CronJob is held, no run starts', async () => {
     const w = world('2026-11-27T12:00:00.100Z');
     dueOneShot(w);
+    const spec = { firstExecutionTime: '2026-11-27T12:00:00Z', functionInput: 'x' };
+    w.caches.jobs.set('p1/once', job(spec, w.caches.jobs.get('p1/once')?.status));
     w.caches.cronJobs.set('p1/once', legacyCronJob('x', false));
     w.kube.configMaps.set('once-input', { metadata: { name: 'once-input', namespace: 'p1' }, data: {} });
     await w.r.reconcile('p1', 'once');
@@ -436,6 +447,59 @@ describe('Reconciler: the function input is stored once, in a ConfigMap written 
     const cj = lastBody<V1CronJob>(w, 'replaceNamespacedCronJob');
     expect(cj?.spec?.suspend).to.equal(true);
     expect(cj?.spec?.jobTemplate).to.deep.equal(legacyCronJob('x').spec?.jobTemplate);
+  });
+});
+
+describe('Reconciler: a cached CronJob keeps its template only until a pass has compared it', () => {
+  const recurring = { pattern: '0 0 1 1 *', functionInput: 'x' };
+  /** A job after two passes, and the CronJob its first pass created (as the server holds it). */
+  const steady = async () => {
+    const w = world('2026-11-27T12:00:10Z');
+    w.caches.jobs.set('p1/once', job(recurring));
+    await pass(w, recurring);
+    const made = lastBody<V1CronJob>(w, 'createNamespacedCronJob') as V1CronJob;
+    const server = structuredClone({ ...made, metadata: { ...made.metadata, uid: 'cj-uid' } });
+    await pass(w, recurring);
+    return { w, server };
+  };
+
+  it('a pass that finds the template as wanted drops it from the cache, and the next writes nothing', async () => {
+    const { w } = await steady();
+    const cached = w.caches.cronJobs.get('p1/once');
+    expect(cached?.spec).to.not.have.property('jobTemplate');
+    expect(cached?.spec?.schedule).to.equal('0 0 1 1 *');
+    await pass(w, recurring);
+    expect(w.kube.names()).to.deep.equal([]);
+  });
+
+  it('a hand edit on the server (a new, full object from the watch) is compared in full and put back', async () => {
+    const { w, server } = await steady();
+    const container = server.spec?.jobTemplate.spec?.template.spec?.containers[0];
+    if (container) container.image = 'someone/else:latest';
+    w.caches.cronJobs.set('p1/once', server);
+    await pass(w, recurring);
+    const put = lastBody<V1CronJob>(w, 'replaceNamespacedCronJob');
+    expect(put?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image).to.equal(cfg.invokerImage);
+  });
+
+  it('a wanted template that changed is written over a trimmed copy', async () => {
+    const { w } = await steady();
+    const changed = { ...recurring, functionInput: 'y' };
+    w.caches.jobs.set('p1/once', job(changed, w.caches.jobs.get('p1/once')?.status));
+    await pass(w, changed);
+    expect(w.kube.names()).to.include('replaceNamespacedCronJob');
+  });
+
+  it('a hold of a trimmed copy (the spec turned invalid) writes back the server’s own template', async () => {
+    const { w, server } = await steady();
+    w.kube.cronJobs.set('once', server);
+    const invalid = { ...recurring, pattern: 'not a pattern' };
+    w.caches.jobs.set('p1/once', job(invalid, w.caches.jobs.get('p1/once')?.status));
+    await pass(w, invalid);
+    expect(w.kube.names()).to.include('readNamespacedCronJob');
+    const put = lastBody<V1CronJob>(w, 'replaceNamespacedCronJob');
+    expect(put?.spec?.suspend).to.equal(true);
+    expect(put?.spec?.jobTemplate).to.deep.equal(server.spec?.jobTemplate);
   });
 });
 
