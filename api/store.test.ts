@@ -92,6 +92,15 @@ describe('KubeJobStore over fakes', () => {
     expect(names()).to.deep.equal(['a', 'x', 'd', 'c']);
   });
 
+  it('a job whose CronJob may fire on its own is created with the operator’s finalizer; one it runs itself, without', async () => {
+    const s = scene(() => ({ status: 201, body: obj('1') }));
+    await s.store.create('ns-a', { functionId: 'f', pattern: '0 * * * *' });
+    await s.store.create('ns-a', { functionId: 'f', pattern: '0 * * * *', count: 3 });
+    await s.store.create('ns-a', { functionId: 'f', firstExecutionTime: '2027-01-01T00:00:00Z' });
+    const finalizers = s.requests.map((r) => (r.body as QinlingJob).metadata.finalizers);
+    expect(finalizers).to.deep.equal([['qinling.io/suspend-cronjob'], undefined, undefined]);
+  });
+
   it('serves its own write until the watch shows that very write, not an older event', async () => {
     const s = scene(() => ({ status: 200, body: obj('12', { functionId: 'f', pattern: '5 * * * *' }) }));
     s.jobsLw.emit('add', obj('10'));

@@ -10,10 +10,12 @@ import {
   VERSION,
   API_VERSION,
   KIND,
+  FINALIZER,
   type QinlingJob,
   type QinlingJobSpec,
 } from '../domain/types.js';
 import { ANNOTATION_UPDATED_AT } from '../domain/wire.js';
+import { operatorRunsAll } from '../domain/next.js';
 import type { Kube, KubeRequest, KubeResponse } from '../kube/client.js';
 import { Informer, lowerBound } from '../kube/informer.js';
 import { BoundedWatch, listWatch } from '../kube/watch.js';
@@ -303,7 +305,10 @@ export class KubeJobStore implements JobStore {
   }
 
   async create(namespace: string, spec: QinlingJobSpec, name?: string): Promise<QinlingJob> {
-    const metadata = name ? { name, namespace } : { generateName: 'job-', namespace };
+    // A job whose CronJob may fire on its own is made with the operator's finalizer in place
+    // (ADR 0005): the operator would add it before making that CronJob, one write more per job.
+    const protect = operatorRunsAll({ spec }) ? {} : { finalizers: [FINALIZER] };
+    const metadata = { ...(name ? { name } : { generateName: 'job-' }), namespace, ...protect };
     const body = { apiVersion: API_VERSION, kind: KIND, metadata, spec };
     const j = (await this.call({ method: 'POST', path: this.path(namespace), body })) as QinlingJob;
     this.remember(j);

@@ -31,7 +31,7 @@ export function zoneOf(job: QinlingJob, defaultTimeZone: string): string {
  * minute (jitter), bounds it would overstep while the operator is slow to suspend it, an overlap
  * policy that must see runs by hand too, and catch-up beyond its one late run.
  */
-export function operatorRunsAll(job: QinlingJob): boolean {
+export function operatorRunsAll(job: Pick<QinlingJob, 'spec'>): boolean {
   const s = job.spec;
   return (
     !s.pattern ||
