@@ -9,8 +9,9 @@
 // released), and that is timed too. Prints figures, asserts nothing.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CustomObjectsApi, type V1CronJob } from '@kubernetes/client-node';
-import { BoundedWatch } from '../../kube/watch.js';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { makeInformers } from '../../operator/informers.js';
 import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { labelProject, startFacade } from '../journeys/facade.js';
@@ -118,27 +119,19 @@ async function settled(): Promise<Record<string, number>> {
   return low;
 }
 
-// The watches that say when a job is converged: its CronJob exists and its status is written.
+// The caches that say when a job is converged (its CronJob exists and its status is written):
+// the operator's own informers, which watch again when the apiserver ends a watch (every 5-10
+// minutes) and relist when they must; a single watch would miss the end of a long stage.
 const cronSeen = new Set<string>();
 const statusSeen = new Set<string>();
-const watch = new BoundedWatch(kc);
-const watches = await Promise.all([
-  watch.watch(
-    `/apis/batch/v1/namespaces/${ns.name}/cronjobs`,
-    {},
-    (_t, o) => cronSeen.add((o as V1CronJob).metadata?.ownerReferences?.[0]?.name ?? ''),
-    () => undefined,
-  ),
-  watch.watch(
-    `/apis/qinling.io/v1/namespaces/${ns.name}/qinlingjobs`,
-    {},
-    (_t, o) => {
-      const j = o as { metadata: { name: string }; status?: { phase?: string } };
-      if (j.status?.phase) statusSeen.add(j.metadata.name);
-    },
-    () => undefined,
-  ),
-]);
+const seen = makeInformers(kube, [ns.name], pino({ level: 'warn' }));
+seen.cronJobs.on((verb, cj) => {
+  if (verb !== 'delete') cronSeen.add(cj.metadata?.ownerReferences?.[0]?.name ?? '');
+});
+seen.jobs.on((verb, j) => {
+  if (verb !== 'delete' && j.status?.phase) statusSeen.add(j.metadata.name);
+});
+await Promise.all([seen.jobs.start(), seen.cronJobs.start()]);
 
 const before = await settled();
 const pattern = patterns();
@@ -197,7 +190,7 @@ for (const target of sizes) {
   );
   console.log(rows.at(-1));
 }
-for (const w of watches) w.abort();
+await Promise.all([seen.jobs.stop(), seen.cronJobs.stop(), seen.runs.stop()]);
 const header =
   '| jobs | creation rate (create p99) | converged after | etcd RSS | apiserver RSS | operator RSS (per job) | operator heap (per job) | facade RSS (per job) | facade GET p50 / p99 | facade page of 100 p50 / p99 |';
 console.log(
