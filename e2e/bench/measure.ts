@@ -1,6 +1,8 @@
 // What the facade benchmarks share: one keep-alive HTTP client (fetch adds its own cost), a
 // closed-loop load generator, and percentiles.
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import type { Kube } from '../../kube/client.js';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -64,3 +66,26 @@ export async function timed(
 /** The p-th percentile of sorted samples. */
 export const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** A process's resident memory in bytes, from /proc. */
+export function rssOf(pid: number | undefined): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid ?? 0}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/**
+ * Deletes every QinlingJob in `namespace` and waits until none is left; the operator must still
+ * run, as it releases each one's finalizer.
+ */
+export async function deleteAllJobs(custom: Kube['custom'], namespace: string): Promise<void> {
+  const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs', namespace };
+  for (;;) {
+    // A large collection outlasts the apiserver's 60 s request timeout (504): ask again.
+    await custom.deleteCollectionNamespacedCustomObject(q).catch(() => undefined);
+    for (let i = 0; i < 30; i++) {
+      const left = (await custom.listNamespacedCustomObject({ ...q, limit: 1 })) as { items: unknown[] };
+      if (left.items.length === 0) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

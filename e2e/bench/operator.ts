@@ -5,13 +5,13 @@
 // seen and its status written), the total, and the operator's peak RSS. Also N status writes
 // alone, and the floor: the operator's three write streams (QinlingJob, CronJob, status) summed.
 // Prints figures, asserts nothing: this is a measurement, not a test.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PatchStrategy, setHeaderOptions, type V1CronJob } from '@kubernetes/client-node';
 import { BoundedWatch } from '../../kube/watch.js';
 import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { clients, recorder, testNamespace } from '../journeys/support.js';
+import { deleteAllJobs, rssOf } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -121,20 +121,6 @@ async function baseline(n: number): Promise<Result> {
   return r;
 }
 
-/** Deletes every QinlingJob in `ns` and waits until none is left. */
-async function dropJobs(ns: string): Promise<void> {
-  const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs', namespace: ns };
-  for (;;) {
-    // A collection of 10,000 outlasts the apiserver's 60 s request timeout (504): ask again.
-    await custom.deleteCollectionNamespacedCustomObject(q).catch(() => undefined);
-    for (let i = 0; i < 30; i++) {
-      const left = (await custom.listNamespacedCustomObject({ ...q, limit: 1 })) as { items: unknown[] };
-      if (left.items.length === 0) return;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
 /** Deletes a namespace and waits until it is gone, so one measurement's cleanup never loads the next. */
 async function drop(ns: { name: string; remove: () => Promise<void> }): Promise<void> {
   await ns.remove();
@@ -206,11 +192,6 @@ function createResource(namespace: string, name: string) {
   });
 }
 
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
 async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
   const ns = await testNamespace(`bench-op-${n}`);
   const runtime = await recorder();
@@ -218,7 +199,7 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
   const op = await startOperator(ns.name, runtime.url, { identity: `bench-${n}`, args });
   await op.port();
   let rss = 0;
-  const sampler = setInterval(() => (rss = Math.max(rss, rssOf(op.child.pid ?? 0))), 250);
+  const sampler = setInterval(() => (rss = Math.max(rss, rssOf(op.child.pid) || 0)), 250);
   const names = Array.from({ length: n }, (_, i) => `job-${i}`);
   const cronSeen = new Map<string, number>();
   const statusSeen = new Map<string, number>();
@@ -256,7 +237,7 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
   // The jobs go while the operator runs: it releases each one's finalizer (a job it no longer
   // watches would hold the namespace in Terminating for good). Not the namespace first: its
   // ServiceAccount, the operator's identity, would go with it, and every release with a 401.
-  await dropJobs(ns.name);
+  await deleteAllJobs(custom, ns.name);
   await op.stop();
   await drop(ns);
   await runtime.close();

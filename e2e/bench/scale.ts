@@ -1,22 +1,22 @@
 // `make bench-scale`: one namespace grown to 1,000, then 10,000, then 100,000 QinlingJobs
-// (SIZES), with one operator and one facade serving it all along. Per stage: how fast the jobs
+// (--sizes; make's SIZES_SCALE), with one operator and one facade serving it all along. Per stage: how fast the jobs
 // were created (32 in flight, straight to the apiserver), how long until the operator had made
 // every CronJob and written every status, the resident memory of etcd, kube-apiserver, the
 // operator and the facade once settled (and the operator's V8 heap, the floor of its working set),
 // the bytes per job that adds up to, and a GET by id and a page of 100 through the facade (p50 /
 // p99). Patterns are spread over the year's minutes but none is due today or tomorrow, so nothing
 // fires while it runs. At the end the jobs are deleted through the operator (each one's finalizer
-// released), and that is timed too. Prints figures, asserts nothing.
+// released) and that is timed, or with --keep (as make runs it) left to `make cluster-down`.
+// Prints figures, asserts nothing.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { makeInformers } from '../../operator/informers.js';
 import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { labelProject, startFacade } from '../journeys/facade.js';
-import { clients, clusterDir, recorder, testNamespace } from '../journeys/support.js';
-import { closeConnections, facadeRequest, pct, timed } from './measure.js';
+import { clusterDir, recorder, testNamespace } from '../journeys/support.js';
+import { closeConnections, deleteAllJobs, facadeRequest, pct, rssOf, timed } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +31,6 @@ const { values } = parseArgs({
 const sizes = (values.sizes ?? '').split(',').map(Number);
 const inflight = Number(values.inflight);
 const kube = loadKube(process.env.KUBECONFIG ?? '');
-const { kc } = clients();
 const TOKEN = 'bench-token';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,11 +48,6 @@ function patterns(): (i: number) => string {
     return `${i % 60} ${Math.floor(i / 60) % 24} ${d} ${m} *`;
   };
 }
-
-const rssOf = (pid: number | undefined): number => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid ?? 0}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-};
 
 /**
  * The operator's live V8 heap: through its inspector, a full garbage collection and then the heap
@@ -209,15 +203,7 @@ if (values.keep) {
 }
 // Cleanup through the operator: every job's finalizer is released by it, so it must still run.
 const t1 = performance.now();
-const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs', namespace: ns.name };
-const custom = kc.makeApiClient(CustomObjectsApi);
-for (;;) {
-  // A large collection outlasts the apiserver's 60 s request timeout (504): ask again.
-  await custom.deleteCollectionNamespacedCustomObject(q).catch(() => undefined);
-  const left = (await custom.listNamespacedCustomObject({ ...q, limit: 1 })) as { items: unknown[] };
-  if (left.items.length === 0) break;
-  await sleep(5000);
-}
+await deleteAllJobs(kube.custom, ns.name);
 console.log(
   `\ndeleted ${names.length} jobs through the operator in ${((performance.now() - t1) / 1000).toFixed(0)} s`,
 );
