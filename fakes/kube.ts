@@ -23,6 +23,8 @@ export class FakeKube {
   configMaps = new Map<string, V1ConfigMap>();
   /** The resourceVersion a patch of a QinlingJob answers with (the patch's body as sent, when unset). */
   patchedVersion?: string;
+  /** Method name -> the resourceVersion its answers carry (the body as sent, when unset). */
+  answerVersion: Record<string, string> = {};
   /** Pods, listed by the Job controller's `batch.kubernetes.io/controller-uid` label. */
   pods: V1Pod[] = [];
 
@@ -42,7 +44,9 @@ export class FakeKube {
   get kube(): Kube {
     const rec = (api: string) => (args: Record<string, unknown>) => {
       this.record(api, args);
-      return Promise.resolve(args.body ?? {});
+      const body = (args.body ?? {}) as { metadata?: object };
+      const v = this.answerVersion[api];
+      return Promise.resolve(v ? { ...body, metadata: { ...body.metadata, resourceVersion: v } } : body);
     };
     return {
       batch: {

@@ -117,7 +117,7 @@ export class Controller {
     try {
       const out = await this.reconciler.reconcile(namespace, name);
       this.queue.forget(k);
-      this.metrics.reconcileTotal.inc({ result: 'success' });
+      this.metrics.reconcileTotal.inc({ result: out.waited ? 'waited' : 'success' });
       if (out.requeueAfterMs !== undefined) this.queue.addAfter(k, out.requeueAfterMs);
     } catch (err) {
       if (isConflict(err)) {

@@ -9,6 +9,7 @@ import { makeInformers } from './informers.js';
 import { loadKube } from '../kube/client.js';
 import { LeaderElector, leaderDefaults } from './leader.js';
 import { makeMetrics } from './metrics.js';
+import { Expectations } from './expectations.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconcile.js';
 
@@ -33,7 +34,9 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
     () => informers.jobs.list(),
     () => queue.depth,
   );
-  const reconciler = new Reconciler(kube, informers, plannerConfig(o), metrics, log);
+  // A pass that finds the caches behind our own last write waits for its echo (expectations.ts).
+  const expectations = new Expectations((k) => queue.add(k));
+  const reconciler = new Reconciler(kube, informers, plannerConfig(o), metrics, log, undefined, expectations);
   const controller = new Controller(queue, informers, reconciler, metrics, log);
   // Ready while every cache is being kept current: synced, and no watch stopped by an error.
   const synced = () => informers.jobs.isCurrent && informers.cronJobs.isCurrent && informers.runs.isCurrent;

@@ -9,7 +9,7 @@ export function makeMetrics(jobs: () => QinlingJob[], queueDepth: () => number) 
   collectDefaultMetrics({ register: registry });
   const reconcileTotal = new Counter({
     name: 'qinling_jobs_reconcile_total',
-    help: 'Reconcile passes by result (success, error, conflict).',
+    help: 'Reconcile passes by result (success, error, conflict; waited: the caches had not shown our own last write yet).',
     labelNames: ['result'] as const,
     registers: [registry],
   });

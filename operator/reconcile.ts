@@ -34,9 +34,12 @@ import { isNotFound, statusCode, type Kube } from '../kube/client.js';
 import type { Metrics } from './metrics.js';
 import { isSubset } from './subset.js';
 import { isTrimmed, templateMatches, trimTemplate } from './templates.js';
+import type { Expectations } from './expectations.js';
 
 export interface Outcome {
   requeueAfterMs?: number;
+  /** The caches were behind this operator's own last write: nothing done, the echo queues the key. */
+  waited?: true;
 }
 
 export class Reconciler {
@@ -50,19 +53,25 @@ export class Reconciler {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
+    /** Our writes the caches have not shown yet: a pass behind them waits for their echo. */
+    private readonly expectations?: Expectations,
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<Outcome> {
+    const key = `${namespace}/${name}`;
     let job = this.informers.jobs.get(namespace, name);
     if (!job) {
+      this.expectations?.forget(key);
       await this.suspendOrphan(namespace, name);
       return {};
     }
+    const cached = this.informers.cronJobs.get(namespace, cronJobName(name));
+    const seen = { job: job.metadata.resourceVersion, cronJob: cached?.metadata?.resourceVersion };
+    if (this.expectations?.behind(key, seen)) return { waited: true };
     if (job.metadata.deletionTimestamp) {
       await this.release(job);
       return {};
     }
-    const cached = this.informers.cronJobs.get(namespace, cronJobName(name));
     const now = this.now();
     const observed = await this.observe(job, cached);
     let p = plan(job, observed, now, this.cfg);
@@ -88,14 +97,14 @@ export class Reconciler {
     if (!inputWritten) {
       p = plan(job, { ...observed, foreignInput: input?.metadata?.name ?? '' }, now, this.cfg);
     }
-    if (!cached && p.cronJob && !(await this.createCronJob(p.cronJob))) {
+    if (!cached && p.cronJob && !(await this.createCronJob(key, p.cronJob))) {
       // The name is taken by a CronJob the cache does not hold: someone else's (it lacks our
       // label), or ours just created. Plan again with it, so a foreign one is left alone.
       const existing = await this.readCronJob(namespace, name);
       p = plan(job, await this.observe(job, existing), now, this.cfg);
-      await this.applyCronJob(p, existing);
+      await this.applyCronJob(key, p, existing);
     } else if (cached) {
-      await this.applyCronJob(p, cached);
+      await this.applyCronJob(key, p, cached);
     }
     // Status first: a run the operator starts is claimed there (with the resourceVersion as the
     // lock against a second leader) before its Job exists, so it is never forgotten nor doubled.
@@ -150,32 +159,29 @@ export class Reconciler {
   private async protect(job: QinlingJob): Promise<QinlingJob> {
     const { namespace, name, resourceVersion } = job.metadata;
     const finalizers = [...(job.metadata.finalizers ?? []), FINALIZER];
-    const patched = (await this.kube.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        body: { metadata: { resourceVersion, finalizers } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )) as Partial<QinlingJob> | undefined;
-    const rv = patched?.metadata?.resourceVersion;
+    const rv = await this.patchJob(
+      namespace,
+      name,
+      { metadata: { resourceVersion, finalizers } },
+      PatchStrategy.MergePatch,
+    );
     return { ...job, metadata: { ...job.metadata, finalizers, ...(rv ? { resourceVersion: rv } : {}) } };
   }
 
-  /** A patch of the QinlingJob itself (its metadata: the finalizer), not of its status. */
+  /** A patch of the QinlingJob itself (its metadata or spec), not of its status; the version it made. */
   private async patchJob(
     namespace: string,
     name: string,
     body: unknown,
     strategy: PatchStrategy,
-  ): Promise<void> {
-    await this.kube.custom.patchNamespacedCustomObject(
+  ): Promise<string | undefined> {
+    const patched = (await this.kube.custom.patchNamespacedCustomObject(
       { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
       setHeaderOptions('Content-Type', strategy),
-    );
+    )) as Partial<QinlingJob> | undefined;
+    const rv = patched?.metadata?.resourceVersion;
+    this.expectations?.wrote(`${namespace}/${name}`, 'job', rv);
+    return rv;
   }
 
   /**
@@ -328,10 +334,11 @@ export class Reconciler {
   }
 
   /** Creates the CronJob; false when its name is already taken. */
-  private async createCronJob(want: V1CronJob): Promise<boolean> {
+  private async createCronJob(key: string, want: V1CronJob): Promise<boolean> {
     const namespace = want.metadata?.namespace ?? '';
     try {
-      await this.kube.batch.createNamespacedCronJob({ namespace, body: want });
+      const made = await this.kube.batch.createNamespacedCronJob({ namespace, body: want });
+      this.expectations?.wrote(key, 'cronJob', made.metadata?.resourceVersion);
       this.log.info({ namespace, cronJob: want.metadata?.name }, 'created CronJob');
       return true;
     } catch (err) {
@@ -340,12 +347,12 @@ export class Reconciler {
     }
   }
 
-  private async applyCronJob(p: Plan, existing: V1CronJob | undefined): Promise<void> {
+  private async applyCronJob(key: string, p: Plan, existing: V1CronJob | undefined): Promise<void> {
     const want = p.cronJob;
     if (!want) return;
     const ns = want.metadata?.namespace ?? '';
     if (!existing) {
-      if (!(await this.createCronJob(want))) throw conflict(); // look again with fresh data
+      if (!(await this.createCronJob(key, want))) throw conflict(); // look again with fresh data
       return;
     }
     const same =
@@ -379,11 +386,12 @@ export class Reconciler {
       ...(spec ? { spec } : {}),
     };
     delete body.status;
-    await this.kube.batch.replaceNamespacedCronJob({
+    const replaced = await this.kube.batch.replaceNamespacedCronJob({
       name: existing.metadata?.name ?? '',
       namespace: ns,
       body,
     });
+    this.expectations?.wrote(key, 'cronJob', replaced.metadata?.resourceVersion);
   }
 
   /**
@@ -472,7 +480,9 @@ export class Reconciler {
         'runs missed',
       );
     }
-    return (written as QinlingJob | undefined)?.metadata?.resourceVersion;
+    const rv = (written as QinlingJob | undefined)?.metadata?.resourceVersion;
+    this.expectations?.wrote(`${job.metadata.namespace}/${job.metadata.name}`, 'job', rv);
+    return rv;
   }
 
   private async event(job: QinlingJob, e: PlannedEvent): Promise<void> {

@@ -11,6 +11,8 @@ import { FakeInformers, FakeKube } from '../fakes/kube.js';
 import { makeMetrics } from './metrics.js';
 import type { Informers } from './informers.js';
 import { Reconciler } from './reconcile.js';
+import { Expectations } from './expectations.js';
+import { FakeClock } from '../fakes/clock.js';
 
 const UID = '5b2a7c1e-1111-4222-8333-944455556666';
 const job = (spec: QinlingJob['spec'], status?: QinlingJob['status']): QinlingJob => ({
@@ -42,7 +44,7 @@ const ownedCronJob = (): V1CronJob => ({
   spec: { schedule: '0 12 27 11 *', suspend: true, jobTemplate: {} },
 });
 
-function world(now: string) {
+function world(now: string, expectations?: Expectations) {
   const kube = new FakeKube();
   const caches = new FakeInformers();
   const r = new Reconciler(
@@ -55,6 +57,7 @@ function world(now: string) {
     ),
     pino({ level: 'silent' }),
     () => new Date(now),
+    expectations,
   );
   return { kube, caches, r };
 }
@@ -243,6 +246,50 @@ describe('Reconciler: one pass against fakes', () => {
       const status = w.kube.calls.find((c) => c.api === 'replaceNamespacedCustomObjectStatus');
       expect((status?.args.body as QinlingJob).metadata).to.include({ resourceVersion: '8' });
       expect((status?.args.body as QinlingJob).metadata.finalizers).to.include('qinling.io/suspend-cronjob');
+    });
+
+    it('the next pass, its caches behind that pass’s writes, writes nothing until their echoes come', async () => {
+      const expired: string[] = [];
+      const clock = new FakeClock();
+      const w = world('2026-11-27T12:00:10Z', new Expectations((k) => expired.push(k), 10_000, clock));
+      // A yearly job made with kubectl (no finalizer yet): nothing falls due in these passes.
+      const yearly = (finalizers: string[], resourceVersion: string, status?: QinlingJob['status']) => {
+        const j = job({ pattern: '0 0 1 1 *' }, status);
+        return { ...j, metadata: { ...j.metadata, finalizers, resourceVersion } };
+      };
+      w.caches.jobs.set('p1/once', yearly([], '7'));
+      w.kube.patchedVersion = '8';
+      w.kube.answerVersion = { replaceNamespacedCustomObjectStatus: '9', createNamespacedCronJob: '10' };
+      const writes = () => w.kube.names().filter((n) => n !== 'createNamespacedEvent');
+      await w.r.reconcile('p1', 'once');
+      const first = w.kube.calls.map((c) => c.args.body as QinlingJob & V1CronJob);
+      expect(writes()).to.deep.equal([
+        'patchNamespacedCustomObject',
+        'createNamespacedCronJob',
+        'replaceNamespacedCustomObjectStatus',
+      ]);
+      // The watch has brought the finalizer patch's echo only: no status yet, no CronJob.
+      w.caches.jobs.set('p1/once', yearly(['qinling.io/suspend-cronjob'], '8'));
+      w.kube.calls = [];
+      expect(await w.r.reconcile('p1', 'once')).to.deep.equal({ waited: true });
+      expect(
+        w.kube.names(),
+        'a stale status write (a 409) and a second create (a 409 and a GET)',
+      ).to.deep.equal([]);
+      // Both echoes arrive: the pass acts again, and finds nothing to do.
+      const status = first[2]?.status;
+      w.caches.jobs.set('p1/once', yearly(['qinling.io/suspend-cronjob'], '9', status));
+      const cj = first[1] as V1CronJob;
+      const made = {
+        uid: 'cj-uid',
+        resourceVersion: '10',
+        creationTimestamp: new Date('2026-11-27T11:00:01Z'),
+      };
+      w.caches.cronJobs.set('p1/once', { ...cj, metadata: { ...cj.metadata, ...made } });
+      expect(await w.r.reconcile('p1', 'once')).to.not.have.property('waited');
+      expect(writes()).to.deep.equal([]);
+      clock.advance(60_000);
+      expect(expired, 'no pass queued by a wait that ended with the echo').to.deep.equal([]);
     });
 
     it('is not needed where the operator starts every run (one-shot, counted): no extra write', async () => {
