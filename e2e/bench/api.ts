@@ -9,8 +9,17 @@ import { labelProject, startFacade } from '../journeys/facade.js';
 import { testNamespace } from '../journeys/support.js';
 import { facadeRequest, pct, timed } from './measure.js';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' } } });
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    // Only these operations (e.g. --ops POST), to profile one of them alone.
+    ops: { type: 'string', default: 'GET by id,LIST all,LIST page of 100,POST' },
+    concurrency: { type: 'string', default: '10,50' },
+  },
+});
 const sizes = (values.sizes ?? '').split(',').map(Number);
+const only = new Set((values.ops ?? '').split(','));
+const concurrencies = (values.concurrency ?? '').split(',').map(Number);
 const kube = loadKube(process.env.KUBECONFIG ?? '');
 const NEVER = '0 0 1 1 *';
 const TOKEN = 'bench-token';
@@ -68,7 +77,7 @@ for (const n of sizes) {
   const direct = (path: string) => kube.request({ method: 'GET', path }).then((r) => r.status);
   const viaFacade = (path: string) => facadeCall(facade.url, 'GET', path);
   const listCount = n >= 10_000 ? 20 : 100;
-  for (const c of [10, 50]) {
+  for (const c of concurrencies) {
     const ops: [string, number, (i: number) => Promise<number>, (i: number) => Promise<number>][] = [
       [
         'GET by id',
@@ -112,7 +121,7 @@ for (const n of sizes) {
             .then((r) => r.status),
       ],
     ];
-    for (const [name, total, f, d] of ops) {
+    for (const [name, total, f, d] of ops.filter(([name]) => only.has(name))) {
       const lf = await timed(total, c, f);
       const ld = await timed(total, c, d);
       const row = `| ${n} | ${c} | ${name} | ${ms(pct(lf, 50))} / ${ms(pct(lf, 99))} | ${ms(pct(ld, 50))} / ${ms(pct(ld, 99))} | ${(pct(lf, 99) / pct(ld, 99)).toFixed(2)}x |`;

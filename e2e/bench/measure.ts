@@ -1,8 +1,11 @@
 // What the facade benchmarks share: one keep-alive HTTP client (fetch adds its own cost), a
 // closed-loop load generator, and percentiles.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { Kube } from '../../kube/client.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { clusterDir } from '../journeys/support.js';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -88,4 +91,70 @@ export async function deleteAllJobs(custom: Kube['custom'], namespace: string): 
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/**
+ * Requests the apiserver has served, from its `apiserver_request_total`, as
+ * "VERB resource[/subresource] code" -> count; the difference of two reads counts a run's.
+ */
+export async function apiserverRequests(): Promise<Map<string, number>> {
+  const kubeconfig = process.env.KUBECONFIG ?? `${clusterDir}/kubeconfig`;
+  const { stdout: text } = await promisify(execFile)(
+    `${clusterDir}/bin/kubectl`,
+    ['--kubeconfig', kubeconfig, 'get', '--raw', '/metrics'],
+    { maxBuffer: 256 * 2 ** 20 },
+  );
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+    const l = new Map([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const sub = l.get('subresource');
+    const k = `${l.get('verb')} ${l.get('resource')}${sub ? `/${sub}` : ''} ${l.get('code')}`;
+    counts.set(k, (counts.get(k) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+/** The writes (POST, PUT, PATCH) and the 409s between two reads of apiserverRequests, per key. */
+export function writesBetween(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of after) {
+    const d = v - (before.get(k) ?? 0);
+    if (d > 0 && (/^(POST|PUT|PATCH) /.test(k) || / 409$/.test(k))) out.set(k, d);
+  }
+  return out;
+}
+
+/** A process's counter by label, summed: `qinling_jobs_reconcile_total{result="..."}` -> {result: n}. */
+export async function counterByLabel(
+  port: number,
+  name: string,
+  label: string,
+): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"[^}]*\\} (\\S+)$`, 'gm')))
+    out[m[1] ?? ''] = (out[m[1] ?? ''] ?? 0) + Number(m[2]);
+  return out;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number | undefined): number {
+  const fields =
+    readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8')
+      .split(') ')[1]
+      ?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pid of the one running process whose command name is `name` (e.g. kube-apiserver). */
+export function pidOf(name: string): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }

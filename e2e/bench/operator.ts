@@ -11,7 +11,15 @@ import { BoundedWatch } from '../../kube/watch.js';
 import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID, startOperator } from '../journeys/operator.js';
 import { clients, recorder, testNamespace } from '../journeys/support.js';
-import { deleteAllJobs, rssOf } from './measure.js';
+import {
+  apiserverRequests,
+  counterByLabel,
+  cpuSecondsOf,
+  deleteAllJobs,
+  pidOf,
+  rssOf,
+  writesBetween,
+} from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -204,6 +212,18 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
   const cronSeen = new Map<string, number>();
   const statusSeen = new Map<string, number>();
   const done = new Map<string, number>();
+  const requestsBefore = await apiserverRequests();
+  // Where the two cores went while converging: CPU seconds of each process of the control plane.
+  const procs = {
+    operator: op.child.pid,
+    'kube-apiserver': pidOf('kube-apiserver'),
+    etcd: pidOf('etcd'),
+    'kube-controller-manager': pidOf('kube-controller'),
+    benchmark: process.pid,
+  };
+  const cpu = (o: Record<string, number | undefined>) =>
+    Object.fromEntries(Object.entries(o).map(([k, pid]) => [k, cpuSecondsOf(pid)]));
+  const cpuBefore = cpu(procs);
   const settle = (name: string) => {
     const a = cronSeen.get(name);
     const b = statusSeen.get(name);
@@ -234,6 +254,16 @@ async function withOperator(n: number): Promise<Result & { rssMiB: number }> {
     done,
   );
   clearInterval(sampler);
+  const cpuAfter = cpu(procs);
+  const spent = Object.entries(cpuAfter).map(([k, v]) => `${k} ${(v - (cpuBefore[k] ?? 0)).toFixed(1)} s`);
+  console.log(`CPU while converging ${n} (incl. the creates): ${spent.join(', ')}`);
+  // What converging cost: the apiserver's writes and 409s per job, the operator's passes by result.
+  const writes = writesBetween(requestsBefore, await apiserverRequests());
+  const perJob = [...writes].map(([k, v]) => `${k}: ${(v / n).toFixed(2)}`).sort();
+  console.log(`apiserver writes and 409s per job at ${n} (all clients):\n  ${perJob.join('\n  ')}`);
+  const passes = await counterByLabel(await op.port(), 'qinling_jobs_reconcile_total', 'result');
+  const perJobPasses = Object.entries(passes).map(([k, v]) => `${k} ${(v / n).toFixed(2)}`);
+  console.log(`operator passes per job at ${n}: ${perJobPasses.join(', ')}`);
   // The jobs go while the operator runs: it releases each one's finalizer (a job it no longer
   // watches would hold the namespace in Terminating for good). Not the namespace first: its
   // ServiceAccount, the operator's identity, would go with it, and every release with a 401.

@@ -67,7 +67,14 @@ export async function startFacade(id: string, tokens: string, args: string[] = [
       `--kubeconfig=${clusterDir}/kubeconfig`,
       ...args,
     ],
-    { stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH ?? '' } },
+    {
+      stdio: ['ignore', fd, fd],
+      // QJ_FACADE_NODE_OPTIONS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark's facade.
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...(process.env.QJ_FACADE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.QJ_FACADE_NODE_OPTIONS } : {}),
+      },
+    },
   );
   // A facade that never gets ready must not outlive the journey that started it.
   const port = await eventually(
