@@ -22,6 +22,9 @@ describe('kube client: one pool, raw requests', () => {
       res.end(JSON.stringify({ kind: 'NamespaceList', apiVersion: 'v1', metadata: {}, items: [] }));
     });
     server.on('connection', () => connections++);
+    // As the apiserver (Go's net/http, IdleTimeout 90 s): idle connections are kept, and no
+    // Keep-Alive header tells the client how long.
+    server.keepAliveTimeout = 0;
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     dir = mkdtempSync(join(tmpdir(), 'qj-kube-'));
@@ -69,6 +72,16 @@ describe('kube client: one pool, raw requests', () => {
     expect(seen).to.have.length(20);
     for (const req of seen) expect(req.headers.authorization).to.equal('Bearer secret-token');
     expect(opened).to.be.within(1, 2);
+    expect(connections).to.equal(opened);
+  });
+
+  it('keeps a connection idle for 5 s and uses it again (a burst after a pause pays no new handshakes)', async function () {
+    this.timeout(15_000);
+    await kube.request({ method: 'GET', path: '/api/v1/namespaces' });
+    const opened = connections;
+    // undici's own default closes an idle connection after 4 s when the server names no timeout.
+    await new Promise((r) => setTimeout(r, 5_000));
+    await kube.request({ method: 'GET', path: '/api/v1/namespaces' });
     expect(connections).to.equal(opened);
   });
 
