@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   buildInvocation,
+  callOnce,
   classifyError,
   classifyResponse,
   ConfigError,
@@ -10,7 +11,9 @@ import {
   scheduledTime,
   waitMs,
 } from './invoke.js';
-import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -196,6 +199,135 @@ describe('invoke: exit codes', () => {
       code: EXIT.transient,
       message: 'runtime unreachable: ECONNREFUSED',
     });
+  });
+});
+
+describe('invoke: the HTTP exchange (node’s own client)', () => {
+  const listen = async (server: Server) => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return (server.address() as AddressInfo).port;
+  };
+  const inv = (url: string, timeoutMs = 5000) => ({
+    url,
+    headers: { 'x-a': 'b' },
+    body: '{"é": 1}',
+    timeoutMs,
+  });
+
+  it('posts the body with its length and the headers, and reads the answer', async () => {
+    let got: { method?: string; length?: string; a?: string; body: string } = { body: '' };
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        got = {
+          method: req.method,
+          length: req.headers['content-length'],
+          a: String(req.headers['x-a']),
+          body,
+        };
+        res.statusCode = 201;
+        res.end('{"id": "execution-1"}');
+      });
+    });
+    try {
+      const out = await callOnce(inv(`http://127.0.0.1:${await listen(server)}/v1/executions`));
+      expect(out).to.deep.equal({
+        outcome: { code: EXIT.ok, message: 'runtime answered HTTP 201: {"id": "execution-1"}' },
+        httpStatus: 201,
+      });
+      expect(got).to.deep.equal({ method: 'POST', length: '9', a: 'b', body: '{"é": 1}' }); // bytes, not characters
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a redirect is not followed, and is no success', async () => {
+    let elsewhere = 0;
+    const other = createServer((_req, res) => {
+      elsewhere++;
+      res.end();
+    });
+    const otherPort = await listen(other);
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: `http://127.0.0.1:${otherPort}/` }).end();
+    });
+    try {
+      const out = await callOnce(inv(`http://127.0.0.1:${await listen(server)}/`));
+      expect(out.httpStatus).to.equal(307);
+      expect(out.outcome.code).to.equal(EXIT.refused);
+      expect(elsewhere).to.equal(0);
+    } finally {
+      server.close();
+      other.close();
+    }
+  });
+
+  it('a runtime that never answers: transient once the timeout is up', async () => {
+    const server = createServer(() => undefined); // holds every request
+    try {
+      const out = await callOnce(inv(`http://127.0.0.1:${await listen(server)}/`, 300));
+      expect(out.outcome).to.deep.equal({
+        code: EXIT.transient,
+        message: 'runtime did not answer within 0.3s',
+      });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('nothing listening: transient, named ECONNREFUSED', async () => {
+    const server = createServer();
+    const port = await listen(server);
+    await new Promise<void>((r) => server.close(() => r()));
+    const out = await callOnce(inv(`http://127.0.0.1:${port}/`));
+    expect(out.outcome).to.deep.equal({ code: EXIT.transient, message: 'runtime unreachable: ECONNREFUSED' });
+  });
+
+  it('https: called over TLS with the certificate verified (a self-signed one is refused, named)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'invoke-tls-'));
+    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
+    const subject = ['-subj', '/CN=qinling-jobs-test', '-addext', 'subjectAltName=IP:127.0.0.1'];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        ...subject,
+      ].concat(['-days', '1', '-keyout', `${dir}/tls.key`, '-out', `${dir}/tls.crt`]),
+      { stdio: 'ignore' },
+    );
+    let served = 0;
+    const server = createTlsServer(
+      { cert: readFileSync(`${dir}/tls.crt`), key: readFileSync(`${dir}/tls.key`) },
+      (_req, res) => {
+        served++;
+        res.end();
+      },
+    );
+    try {
+      const out = await callOnce(inv(`https://127.0.0.1:${await listen(server)}/`));
+      expect(out.outcome).to.deep.equal({
+        code: EXIT.transient,
+        message: 'runtime unreachable: DEPTH_ZERO_SELF_SIGNED_CERT',
+      });
+      expect(served).to.equal(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a scheme other than http or https is refused without a call', async () => {
+    const out = await callOnce(inv('ftp://127.0.0.1/'));
+    expect(out.outcome.code).to.equal(EXIT.transient);
+    expect(out.outcome.message).to.contain('unsupported protocol ftp:');
   });
 });
 

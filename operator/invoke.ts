@@ -8,7 +8,8 @@
 // never printed.
 
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attemptReport, backoffSeconds, type Retry } from '../domain/retry.js';
@@ -181,12 +182,13 @@ export function classifyError(err: unknown, timeoutMs: number): Outcome {
   if (e.name === 'TimeoutError' || e.name === 'AbortError') {
     return { code: EXIT.transient, message: `runtime did not answer within ${timeoutMs / 1000}s` };
   }
-  const why = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  const code = (err as { code?: unknown }).code;
+  const why = e.cause?.code ?? (typeof code === 'string' ? code : undefined) ?? e.cause?.message ?? e.message;
   return { code: EXIT.transient, message: `runtime unreachable: ${why}` };
 }
 
 /**
- * The first fetch of a process costs ~60 ms of CPU (loading undici, compiling its HTTP parser,
+ * A process's first request costs CPU that later ones do not (the HTTP client's code compiled,
  * the JIT): at a busy second, 200 pods paying it at once on two cores made the calls 10-20 s
  * late. A pod made early pays it while it waits, with one request to a loopback listener of its
  * own (never the runtime). Best effort: a failure costs only the saving.
@@ -202,13 +204,7 @@ export async function warmUp(): Promise<void> {
       server.listen(0, '127.0.0.1', resolve);
     });
     const { port } = server.address() as AddressInfo;
-    const res = await fetch(`http://127.0.0.1:${port}/`, {
-      method: 'POST',
-      body: '{}',
-      signal: AbortSignal.timeout(5000),
-      redirect: 'error',
-    });
-    await res.text();
+    await post(`http://127.0.0.1:${port}/`, { 'content-type': 'application/json' }, '{}', 5000);
   } catch {
     // nothing to do: the call itself still works, only slower
   } finally {
@@ -267,17 +263,57 @@ export async function callOnce(
   inv: Pick<Invocation, 'url' | 'headers' | 'body' | 'timeoutMs'>,
 ): Promise<{ outcome: Outcome; httpStatus?: number }> {
   try {
-    const res = await fetch(inv.url, {
-      method: 'POST',
-      headers: inv.headers,
-      body: inv.body,
-      signal: AbortSignal.timeout(inv.timeoutMs),
-      redirect: 'error',
-    });
-    return { outcome: classifyResponse(res.status, await res.text()), httpStatus: res.status };
+    const res = await post(inv.url, inv.headers, inv.body, inv.timeoutMs);
+    return { outcome: classifyResponse(res.status, res.text), httpStatus: res.status };
   } catch (err) {
     return { outcome: classifyError(err, inv.timeoutMs) };
   }
+}
+
+/** What of an answer's body is kept: its start is all a report shows. */
+const KEEP_BYTES = 64 * 1024;
+
+/**
+ * One POST through node's own HTTP client, not fetch: at a busy second, each of 200 pods woken
+ * at once on two cores spends about half the CPU fetch would (docs/figures.md, "200 processes
+ * woken at once"). Redirects are not followed (a 3xx is an answer, and not a success); the
+ * timeout bounds the whole exchange; the connection is not kept (one call per process).
+ */
+export function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
+  const target = new URL(url);
+  const send =
+    target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
+  if (!send) return Promise.reject(new Error(`unsupported protocol ${target.protocol}`));
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: false,
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res: IncomingMessage) => {
+        const kept: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size < KEEP_BYTES) kept.push(chunk);
+          size += chunk.length;
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(kept).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The attempts, as the container's termination message (best effort: a run's result is its exit code). */
