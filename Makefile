@@ -104,6 +104,10 @@ bench-scale: cluster-up crd ## 1,000 -> 10,000 -> 100,000 jobs in one namespace:
 bench-list: build ## one unpaged list of 10,000 jobs of 64 KiB: facade RSS and /healthz latency meanwhile (no cluster)
 	node dist/e2e/bench/list.js --jobs 10000 --input-bytes 65536
 
+.PHONY: bench-wake
+bench-wake: build ## 200 processes woken on one second call a loopback runtime: the invoker, and bare fetch and node:http for reference (no cluster)
+	node dist/e2e/bench/wake.js
+
 .PHONY: bench-keystone
 bench-keystone: system-deps cluster-up crd ## cost of a cached Keystone token per request vs static tokens (real Keystone)
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig node dist/e2e/bench/keystone.js
