@@ -7,7 +7,7 @@ import { loadKube } from '../../kube/client.js';
 import { FUNCTION_ID } from '../journeys/operator.js';
 import { labelProject, startFacade } from '../journeys/facade.js';
 import { testNamespace } from '../journeys/support.js';
-import { facadeRequest, pct, timed } from './measure.js';
+import { facadeRequest, pct, releaseAll, timed } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -140,6 +140,7 @@ for (const n of sizes) {
     }
   }
   facade.stop();
+  await releaseAll(kube.custom, ns.name); // the facade made them with the operator's finalizer
   await ns.remove();
 }
 console.log('\n| jobs | concurrency | operation | facade p50 / p99 | direct p50 / p99 | p99 ratio |');
