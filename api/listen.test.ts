@@ -1,12 +1,10 @@
 // The listener's bounds on slow clients, over a real loopback socket.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { listen, makeServer } from './listen.js';
+import { selfSignedCertificate, type TestCertificate } from '../fakes/tls.js';
 
 /** Writes `sent` on a raw connection and resolves to what came back when the server closed it. */
 function trickle(port: number, sent: string): Promise<{ answer: string; ms: number }> {
@@ -56,33 +54,9 @@ describe('listen: slow clients are cut off', () => {
 });
 
 describe('listen: TLS with --tls-cert-file/--tls-key-file', () => {
-  let dir = '';
+  let tls: TestCertificate;
   before(() => {
-    dir = mkdtempSync(`${tmpdir()}/qj-tls-`);
-    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-subj',
-        '/CN=qinling-jobs-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        `${dir}/tls.key`,
-        '-out',
-        `${dir}/tls.crt`,
-      ],
-      { stdio: 'ignore' },
-    );
+    tls = selfSignedCertificate();
   });
 
   /** GET over TLS, trusting only the test's certificate. */
@@ -99,10 +73,10 @@ describe('listen: TLS with --tls-cert-file/--tls-key-file', () => {
     });
 
   it('serves HTTPS with the given certificate, and refuses plain HTTP', async () => {
-    const cert = readFileSync(`${dir}/tls.crt`);
+    const { cert, key } = tls;
     const server = makeServer((_req, res) => res.end('over tls'), {
       requestTimeoutMs: 5000,
-      tls: { cert, key: readFileSync(`${dir}/tls.key`) },
+      tls: { cert, key },
     });
     const port = await listen(server, 0, '127.0.0.1');
     try {

@@ -11,7 +11,6 @@ import {
   scheduledTime,
   waitMs,
 } from './invoke.js';
-import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -19,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAttemptReport } from '../domain/retry.js';
+import { selfSignedCertificate } from '../fakes/tls.js';
 
 const base = {
   QJ_RUNTIME_URL: 'http://runtime:7070/',
@@ -287,31 +287,12 @@ describe('invoke: the HTTP exchange (node’s own client)', () => {
   });
 
   it('https: called over TLS with the certificate verified (a self-signed one is refused, named)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'invoke-tls-'));
-    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
-    const subject = ['-subj', '/CN=qinling-jobs-test', '-addext', 'subjectAltName=IP:127.0.0.1'];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        ...subject,
-      ].concat(['-days', '1', '-keyout', `${dir}/tls.key`, '-out', `${dir}/tls.crt`]),
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedCertificate();
     let served = 0;
-    const server = createTlsServer(
-      { cert: readFileSync(`${dir}/tls.crt`), key: readFileSync(`${dir}/tls.key`) },
-      (_req, res) => {
-        served++;
-        res.end();
-      },
-    );
+    const server = createTlsServer({ cert, key }, (_req, res) => {
+      served++;
+      res.end();
+    });
     try {
       const out = await callOnce(inv(`https://127.0.0.1:${await listen(server)}/`));
       expect(out.outcome).to.deep.equal({
