@@ -183,7 +183,12 @@ export function classifyError(err: unknown, timeoutMs: number): Outcome {
     return { code: EXIT.transient, message: `runtime did not answer within ${timeoutMs / 1000}s` };
   }
   const code = (err as { code?: unknown }).code;
-  const why = e.cause?.code ?? (typeof code === 'string' ? code : undefined) ?? e.cause?.message ?? e.message;
+  const why =
+    e.cause?.code ??
+    (typeof code === 'string' ? code : undefined) ??
+    e.cause?.message ??
+    e.message ??
+    String(err);
   return { code: EXIT.transient, message: `runtime unreachable: ${why}` };
 }
 

@@ -1,5 +1,6 @@
-// What the facade benchmarks share: one keep-alive HTTP client (fetch adds its own cost), a
-// closed-loop load generator, and percentiles.
+// What the benchmarks share: one keep-alive HTTP client for the facade (fetch adds its own
+// cost), a closed-loop load generator, percentiles, and what a run cost each process (memory,
+// CPU) and the apiserver (its request counters).
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
