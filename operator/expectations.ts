@@ -73,7 +73,7 @@ export class Expectations {
     return true;
   }
 
-  /** The key's object is gone (or the operator stops leading): nothing to wait for. */
+  /** The key's object is gone: nothing to wait for. */
   forget(key: string): void {
     this.written.delete(key);
     this.settle(key);

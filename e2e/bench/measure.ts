@@ -78,12 +78,20 @@ export function rssOf(pid: number | undefined): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** The custom-objects API's address of the QinlingJobs in `namespace`. */
+const jobsIn = (namespace: string) => ({
+  group: 'qinling.io',
+  version: 'v1',
+  plural: 'qinlingjobs',
+  namespace,
+});
+
 /**
  * Deletes every QinlingJob in `namespace` and waits until none is left; the operator must still
  * run, as it releases each one's finalizer.
  */
 export async function deleteAllJobs(custom: Kube['custom'], namespace: string): Promise<void> {
-  const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs', namespace };
+  const q = jobsIn(namespace);
   for (;;) {
     // A large collection outlasts the apiserver's 60 s request timeout (504): ask again.
     await custom.deleteCollectionNamespacedCustomObject(q).catch(() => undefined);
@@ -167,7 +175,7 @@ export function pidOf(name: string): number | undefined {
  * otherwise hold their namespace in Terminating for good, and load every later measurement.
  */
 export async function releaseAll(custom: Kube['custom'], namespace: string): Promise<void> {
-  const q = { group: 'qinling.io', version: 'v1', plural: 'qinlingjobs', namespace };
+  const q = jobsIn(namespace);
   const list = (await custom.listNamespacedCustomObject(q)) as {
     items: { metadata: { name: string; finalizers?: string[] } }[];
   };

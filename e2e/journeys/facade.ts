@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { DiscoveryV1Api, setHeaderOptions } from '@kubernetes/client-node';
-import { clients, clusterDir, eventually, repoRoot } from './support.js';
+import { clients, clusterDir, eventually, productEnv, repoRoot } from './support.js';
 
 /** Marks `ns` as the namespace of project `project`, as the facade maps them. */
 export async function labelProject(ns: string, project: string): Promise<void> {
@@ -69,11 +69,7 @@ export async function startFacade(id: string, tokens: string, args: string[] = [
     ],
     {
       stdio: ['ignore', fd, fd],
-      // QJ_FACADE_NODE_OPTIONS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark's facade.
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...(process.env.QJ_FACADE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.QJ_FACADE_NODE_OPTIONS } : {}),
-      },
+      env: productEnv('QJ_FACADE_NODE_OPTIONS'),
     },
   );
   // A facade that never gets ready must not outlive the journey that started it.

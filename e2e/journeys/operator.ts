@@ -11,7 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { kubeconfigYaml } from '../cluster/components.js';
 import type { QinlingJob, QinlingJobSpec } from '../../domain/types.js';
-import { clients, clusterDir, eventually, recorder, repoRoot, testNamespace } from './support.js';
+import { clients, clusterDir, eventually, productEnv, recorder, repoRoot, testNamespace } from './support.js';
 
 export const OPERATOR_IMAGE = 'registry.local/qinling-jobs:dev';
 export const FUNCTION_ID = '5b2a7c1e-1111-4222-8333-944455556666';
@@ -111,13 +111,7 @@ export async function startOperator(
     ],
     {
       stdio: ['ignore', fd, fd],
-      // QJ_OPERATOR_NODE_OPTIONS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark's operator.
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...(process.env.QJ_OPERATOR_NODE_OPTIONS
-          ? { NODE_OPTIONS: process.env.QJ_OPERATOR_NODE_OPTIONS }
-          : {}),
-      },
+      env: productEnv('QJ_OPERATOR_NODE_OPTIONS'),
     },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -119,6 +119,16 @@ export async function recorder(status = 200) {
 
 const run = promisify(execFile);
 
+/**
+ * The environment of a product process a journey or benchmark starts: PATH only, and Node.js
+ * options from `nodeOptionsVar` when set (e.g. QJ_OPERATOR_NODE_OPTIONS="--cpu-prof
+ * --cpu-prof-dir=/tmp/prof" to profile a benchmark's operator).
+ */
+export function productEnv(nodeOptionsVar: string): NodeJS.ProcessEnv {
+  const options = process.env[nodeOptionsVar];
+  return { PATH: process.env.PATH ?? '', ...(options ? { NODE_OPTIONS: options } : {}) };
+}
+
 export async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run(`${clusterDir}/bin/kubectl`, ['--kubeconfig', kubeconfigPath, ...args]);
   return stdout;
